@@ -1,0 +1,80 @@
+//! `Args`: a cursor over a command's arguments with Redis's parsing rules for
+//! integers and floats and its error texts. Pure; used on every shard.
+
+use bytes::Bytes;
+
+use super::error::CmdError;
+use crate::util::num;
+
+/// Cursor over `argv[1..]` (the command name is skipped).
+pub struct Args<'a> {
+    argv: &'a [Bytes],
+    pos: usize,
+}
+
+impl<'a> Args<'a> {
+    pub fn new(argv: &'a [Bytes]) -> Args<'a> {
+        Args { argv, pos: 1 }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.argv.len().saturating_sub(self.pos)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    pub fn rest(&self) -> &'a [Bytes] {
+        self.argv.get(self.pos..).unwrap_or(&[])
+    }
+
+    /// Next argument, or a syntax error when there is none.
+    pub fn next(&mut self) -> Result<&'a Bytes, CmdError> {
+        let a = self.argv.get(self.pos).ok_or(CmdError::Syntax)?;
+        self.pos += 1;
+        Ok(a)
+    }
+
+    pub fn peek(&self) -> Option<&'a Bytes> {
+        self.argv.get(self.pos)
+    }
+
+    /// True (and consumed) when the next argument equals `word`, ignoring case.
+    pub fn eat(&mut self, word: &str) -> bool {
+        match self.peek() {
+            Some(a) if a.eq_ignore_ascii_case(word.as_bytes()) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn next_i64(&mut self) -> Result<i64, CmdError> {
+        parse_i64(self.next()?)
+    }
+
+    pub fn next_f64(&mut self) -> Result<f64, CmdError> {
+        parse_f64(self.next()?)
+    }
+}
+
+/// Matches `getLongLongFromObjectOrReply`.
+pub fn parse_i64(b: &[u8]) -> Result<i64, CmdError> {
+    num::parse_i64(b).ok_or(CmdError::NotInteger)
+}
+
+/// Matches `getLongDoubleFromObjectOrReply`.
+pub fn parse_f64(b: &[u8]) -> Result<f64, CmdError> {
+    num::parse_f64(b).ok_or(CmdError::NotFloat)
+}
+
+/// Upper-case text of an argument, for error messages and matching.
+pub fn upper(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_ascii_uppercase()
+}
+
+pub fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

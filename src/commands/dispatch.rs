@@ -1,0 +1,124 @@
+//! Dispatch: the ordered gates every command passes (as Redis's
+//! `processCommand`), then routing to where it runs.
+//! Runs on: the connection's shard.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use super::args::lossy;
+use super::table::{self, flags, CommandSpec, Handler};
+use super::CmdError;
+use crate::server::connection::{Conn, Pending};
+use crate::server::context::{Deferred, ShardCtx};
+use crate::server::hop::{ReplyTo, ShardRequest};
+use crate::server::tx;
+use crate::shard::lock::{LockKey, Waiter};
+use crate::util::clock::now_ms;
+
+/// Checks and runs one command; the reply may still be on its way.
+pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
+    let ctx = &conn.ctx;
+    ctx.commands.set(ctx.commands.get() + 1);
+    let spec = match check(conn, &argv) {
+        Ok(spec) => spec,
+        Err(e) => return Pending::Ready(e.reply()),
+    };
+    pause_gate(ctx, spec).await;
+    {
+        let mut last = conn.client.last_cmd.borrow_mut();
+        last.clear();
+        last.push_str(spec.name);
+    }
+    match spec.handler {
+        Handler::Local(f) => Pending::Ready(f(conn, &argv).unwrap_or_else(|e| e.reply())),
+        Handler::Async(f) => Pending::Ready(f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply())),
+        Handler::Keyed(_) => route_keyed(conn, spec, argv).await,
+    }
+}
+
+/// The gates before execution: known command, arity, authentication.
+fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> {
+    let Some(name) = argv.first() else {
+        return Err(CmdError::Syntax);
+    };
+    let Some(spec) = table::lookup(name) else {
+        let args = argv.iter().skip(1).map(|a| lossy(a)).collect();
+        return Err(CmdError::UnknownCommand(lossy(name), args));
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(CmdError::WrongArity(spec.name.to_string()));
+    }
+    if !conn.client.authenticated.get() && !spec.has(flags::NO_AUTH) {
+        return Err(CmdError::NoAuth);
+    }
+    Ok(spec)
+}
+
+/// CLIENT PAUSE: hold the command until the pause ends (writes only, or all).
+async fn pause_gate(ctx: &ShardCtx, spec: &CommandSpec) {
+    loop {
+        let until = ctx.paused_until.get();
+        let now = now_ms();
+        if until <= now {
+            return;
+        }
+        if ctx.pause_writes_only.get() && !spec.has(flags::WRITE) {
+            return;
+        }
+        if spec.name == "client" {
+            return;
+        }
+        let wait = (until - now).min(100);
+        glommio::timer::sleep(std::time::Duration::from_millis(wait)).await;
+    }
+}
+
+/// Keys of a keyed command grouped by owning shard (ascending).
+fn keys_by_shard(ctx: &ShardCtx, spec: &CommandSpec, db: usize, argv: &[Bytes]) -> BTreeMap<usize, Vec<LockKey>> {
+    let mut by_shard: BTreeMap<usize, Vec<LockKey>> = BTreeMap::new();
+    for i in spec.key_indexes(argv.len()) {
+        if let Some(k) = argv.get(i) {
+            let shard = ctx.slots.shard_of_key(k).0;
+            by_shard.entry(shard).or_default().push((db, k.clone()));
+        }
+    }
+    by_shard
+}
+
+async fn route_keyed(conn: &Conn, spec: &'static CommandSpec, argv: Vec<Bytes>) -> Pending {
+    let ctx = &conn.ctx;
+    let db = conn.client.db.get();
+    let target = if ctx.nshards() == 1 {
+        Some(0)
+    } else {
+        let by_shard = keys_by_shard(ctx, spec, db, &argv);
+        match by_shard.len() {
+            0 => Some(ctx.id.0),
+            1 => by_shard.keys().next().copied(),
+            _ => return Pending::Ready(tx::run(ctx, spec, db, argv, by_shard).await),
+        }
+    };
+    let shard = target.unwrap_or(ctx.id.0);
+    if shard != ctx.id.0 {
+        return Pending::Remote(ctx.mesh.request(shard, ShardRequest::Run { db, argv }));
+    }
+    let keys = ShardCtx::lock_keys(spec, db, &argv);
+    let exclusive = spec.has(flags::WRITE);
+    {
+        let mut locks = ctx.locks.borrow_mut();
+        if !locks.available(&keys, exclusive) {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            locks.wait(Waiter {
+                keys,
+                exclusive,
+                txid: None,
+                payload: Deferred::Run { spec, db, argv, to: ReplyTo::Local(tx) },
+            });
+            drop(locks);
+            // Await here so later commands of this pipeline stay behind it.
+            return Pending::Ready(Pending::Remote(rx).resolve().await);
+        }
+    }
+    Pending::Ready(ctx.exec_keyed(spec, db, &argv))
+}

@@ -1,0 +1,40 @@
+//! Commands: the one command table, dispatch gates, argument parsing, error
+//! texts, and one file per command family. Keyed handlers run on the shard
+//! that owns their keys; connection handlers run on the client's shard.
+
+pub mod args;
+pub mod connection;
+pub mod dispatch;
+pub mod error;
+pub mod keys;
+pub mod server;
+pub mod string;
+pub mod table;
+
+use crate::protocol::Reply;
+use crate::shard::db::Db;
+pub use error::CmdError;
+
+pub type CmdResult = Result<Reply, CmdError>;
+
+/// What a keyed command handler works on: the databases of the shard that
+/// owns its keys (or, for a command whose keys span shards, scratch copies
+/// of exactly those keys), the client's selected database and the clock.
+pub struct KeyCtx<'a> {
+    pub dbs: &'a mut [Db],
+    pub db: usize,
+    /// Unix time in ms, fixed for the whole command (Redis's command time snapshot).
+    pub now: u64,
+    pub proto_max_bulk_len: u64,
+    /// maxmemory-policy is an LFU policy (OBJECT FREQ vs IDLETIME).
+    pub lfu: bool,
+    /// Number of writes done, for `rdb_changes_since_last_save`.
+    pub dirty: u64,
+}
+
+impl KeyCtx<'_> {
+    pub fn db(&mut self) -> &mut Db {
+        // `db` is checked against the number of databases by SELECT.
+        &mut self.dbs[self.db]
+    }
+}

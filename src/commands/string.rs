@@ -1,0 +1,664 @@
+//! String commands (Redis's `t_string.c` and `bitops.c`): parse on the
+//! connection's shard, run on the shard that owns the key.
+//! Every `op`/handler here takes a `KeyCtx` (one shard's databases, or a
+//! transaction's scratch copies) and returns a typed reply or `CmdError`.
+
+use bytes::Bytes;
+
+use super::args::{parse_i64, Args};
+use super::error::CmdError;
+use super::{CmdResult, KeyCtx};
+use crate::protocol::Reply;
+use crate::shard::types::string as strops;
+use crate::shard::value::{StrValue, Value};
+use crate::util::num;
+
+/// The string stored at `key`: `Ok(None)` if missing, WRONGTYPE otherwise.
+fn read_str<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a StrValue>, CmdError> {
+    let now = ctx.now;
+    match ctx.db().get(key, now) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::Str(s) => Ok(Some(s)),
+            #[allow(unreachable_patterns)]
+            _ => Err(CmdError::WrongType),
+        },
+    }
+}
+
+fn str_reply(v: Option<&StrValue>) -> Reply {
+    match v {
+        Some(s) => Reply::Bulk(s.to_bytes()),
+        None => Reply::Nil,
+    }
+}
+
+fn new_str(b: &[u8]) -> Value {
+    Value::Str(StrValue::from_bytes(b))
+}
+
+/// How SET-family commands set the key's deadline.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Remove any TTL (plain SET).
+    Clear,
+    Keep,
+    /// Absolute unix time in ms.
+    At(u64),
+}
+
+/// Parses an EX/PX/EXAT/PXAT argument into an absolute ms deadline, with
+/// Redis's checks (`getExpireMillisecondsOrReply`): not an integer →
+/// NotInteger; ≤ 0 or overflowing → "invalid expire time".
+pub fn expire_arg(
+    raw: &[u8],
+    unit_ms: i64,
+    absolute: bool,
+    now: u64,
+    cmd: &str,
+) -> Result<u64, CmdError> {
+    let v = parse_i64(raw)?;
+    let invalid = || CmdError::InvalidExpire(cmd.to_string());
+    if v <= 0 {
+        return Err(invalid());
+    }
+    let ms = v.checked_mul(unit_ms).ok_or_else(invalid)?;
+    let at = if absolute {
+        ms
+    } else {
+        ms.checked_add(now as i64).ok_or_else(invalid)?
+    };
+    Ok(at as u64)
+}
+
+/// Parses one TTL option word at the cursor, if any (EX PX EXAT PXAT).
+fn ttl_option(args: &mut Args, now: u64, cmd: &str) -> Result<Option<u64>, CmdError> {
+    let (unit, abs) = if args.eat("EX") {
+        (1000, false)
+    } else if args.eat("PX") {
+        (1, false)
+    } else if args.eat("EXAT") {
+        (1000, true)
+    } else if args.eat("PXAT") {
+        (1, true)
+    } else {
+        return Ok(None);
+    };
+    let raw = args.next()?;
+    expire_arg(raw, unit, abs, now, cmd).map(Some)
+}
+
+/// Stores `value` at `key` with `ttl`; a deadline already past deletes the key
+/// (as `setGenericCommand` does).
+fn store(ctx: &mut KeyCtx, key: &Bytes, value: Value, ttl: Ttl) {
+    let now = ctx.now;
+    ctx.dirty += 1;
+    let db = ctx.db();
+    match ttl {
+        Ttl::Clear => {
+            db.insert(key_copy(key), value, 0, now);
+        }
+        Ttl::Keep => db.set_keep_ttl(key_copy(key), value, now),
+        Ttl::At(at) if at <= now => {
+            db.remove(key, now);
+        }
+        Ttl::At(at) => {
+            db.insert(key_copy(key), value, at, now);
+        }
+    }
+}
+
+/// Keys are copied out of the request buffer so a stored key never pins a
+/// whole network read buffer.
+pub fn key_copy(key: &Bytes) -> Bytes {
+    Bytes::copy_from_slice(key)
+}
+
+/// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
+pub fn set(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let mut args = Args::new(argv);
+    let key = args.next()?;
+    let value = args.next()?;
+    let (mut nx, mut xx, mut get) = (false, false, false);
+    let mut ttl = Ttl::Clear;
+    let mut ttl_given = false;
+    while !args.is_empty() {
+        if args.eat("NX") && !xx {
+            nx = true;
+        } else if args.eat("XX") && !nx {
+            xx = true;
+        } else if args.eat("GET") {
+            get = true;
+        } else if args.eat("KEEPTTL") && !ttl_given {
+            ttl = Ttl::Keep;
+            ttl_given = true;
+        } else if !ttl_given {
+            match ttl_option(&mut args, ctx.now, "set")? {
+                Some(at) => {
+                    ttl = Ttl::At(at);
+                    ttl_given = true;
+                }
+                None => return Err(CmdError::Syntax),
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let old = if get {
+        read_str(ctx, key)?.map(StrValue::to_bytes)
+    } else {
+        None
+    };
+    let exists = if get {
+        old.is_some()
+    } else {
+        let now = ctx.now;
+        ctx.db().contains(key, now)
+    };
+    if (nx && exists) || (xx && !exists) {
+        return Ok(if get { old.map_or(Reply::Nil, Reply::Bulk) } else { Reply::Nil });
+    }
+    store(ctx, key, new_str(value), ttl);
+    Ok(if get { old.map_or(Reply::Nil, Reply::Bulk) } else { Reply::ok() })
+}
+
+pub fn setnx(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let now = ctx.now;
+    if ctx.db().contains(&argv[1], now) {
+        return Ok(Reply::Integer(0));
+    }
+    store(ctx, &argv[1], new_str(&argv[2]), Ttl::Clear);
+    Ok(Reply::Integer(1))
+}
+
+fn setex_generic(ctx: &mut KeyCtx, argv: &[Bytes], unit: i64, cmd: &str) -> CmdResult {
+    let at = expire_arg(&argv[2], unit, false, ctx.now, cmd)?;
+    store(ctx, &argv[1], new_str(&argv[3]), Ttl::At(at));
+    Ok(Reply::ok())
+}
+
+pub fn setex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    setex_generic(ctx, argv, 1000, "setex")
+}
+
+pub fn psetex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    setex_generic(ctx, argv, 1, "psetex")
+}
+
+pub fn get(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    Ok(str_reply(read_str(ctx, &argv[1])?))
+}
+
+pub fn getset(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let old = read_str(ctx, &argv[1])?.map(StrValue::to_bytes);
+    store(ctx, &argv[1], new_str(&argv[2]), Ttl::Clear);
+    Ok(old.map_or(Reply::Nil, Reply::Bulk))
+}
+
+pub fn getdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let old = read_str(ctx, &argv[1])?.map(StrValue::to_bytes);
+    if old.is_some() {
+        let now = ctx.now;
+        ctx.db().remove(&argv[1], now);
+        ctx.dirty += 1;
+    }
+    Ok(old.map_or(Reply::Nil, Reply::Bulk))
+}
+
+/// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
+pub fn getex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let mut args = Args::new(argv);
+    let key = args.next()?;
+    let mut change: Option<u64> = None; // Some(0) = persist
+    let mut given = false;
+    while !args.is_empty() {
+        if given {
+            return Err(CmdError::Syntax);
+        }
+        if args.eat("PERSIST") {
+            change = Some(0);
+        } else {
+            match ttl_option(&mut args, ctx.now, "getex")? {
+                Some(at) => change = Some(at),
+                None => return Err(CmdError::Syntax),
+            }
+        }
+        given = true;
+    }
+    let val = read_str(ctx, key)?.map(StrValue::to_bytes);
+    if val.is_some() {
+        let now = ctx.now;
+        match change {
+            Some(at) if at != 0 && at <= now => {
+                ctx.db().remove(key, now);
+                ctx.dirty += 1;
+            }
+            Some(at) => {
+                let had = ctx.db().peek(key, now).map(|e| e.expire_at).unwrap_or(0);
+                if at != 0 || had != 0 {
+                    ctx.db().set_expire(key, at, now);
+                    ctx.dirty += 1;
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(val.map_or(Reply::Nil, Reply::Bulk))
+}
+
+pub fn mget(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let now = ctx.now;
+    let db = ctx.db();
+    let out = argv[1..]
+        .iter()
+        .map(|k| match db.get(k, now).map(|e| &e.value) {
+            Some(Value::Str(s)) => Reply::Bulk(s.to_bytes()),
+            #[allow(unreachable_patterns)]
+            _ => Reply::Nil,
+        })
+        .collect();
+    Ok(Reply::Array(out))
+}
+
+fn check_pairs(argv: &[Bytes], name: &str) -> Result<(), CmdError> {
+    if argv.len() % 2 == 0 {
+        Err(CmdError::WrongArity(name.into()))
+    } else {
+        Ok(())
+    }
+}
+
+pub fn mset(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    check_pairs(argv, "mset")?;
+    for pair in argv[1..].chunks_exact(2) {
+        store(ctx, &pair[0], new_str(&pair[1]), Ttl::Clear);
+    }
+    Ok(Reply::ok())
+}
+
+pub fn msetnx(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    check_pairs(argv, "msetnx")?;
+    let now = ctx.now;
+    if argv[1..].chunks_exact(2).any(|p| ctx.db().contains(&p[0], now)) {
+        return Ok(Reply::Integer(0));
+    }
+    for pair in argv[1..].chunks_exact(2) {
+        store(ctx, &pair[0], new_str(&pair[1]), Ttl::Clear);
+    }
+    Ok(Reply::Integer(1))
+}
+
+/// Checks that a string of `len` bytes is allowed (`checkStringLength`).
+fn check_len(ctx: &KeyCtx, len: u64) -> Result<(), CmdError> {
+    if len > ctx.proto_max_bulk_len {
+        Err(CmdError::StringTooLong)
+    } else {
+        Ok(())
+    }
+}
+
+pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let (key, extra) = (&argv[1], &argv[2]);
+    let cur_len = read_str(ctx, key)?.map(StrValue::len);
+    let now = ctx.now;
+    ctx.dirty += 1;
+    match cur_len {
+        None => {
+            ctx.db()
+                .insert(key_copy(key), Value::Str(StrValue::Raw(key_copy(extra))), 0, now);
+            Ok(Reply::Integer(extra.len() as i64))
+        }
+        Some(len) => {
+            check_len(ctx, (len + extra.len()) as u64)?;
+            let Some(e) = ctx.db().get_mut(key, now) else {
+                return Ok(Reply::Integer(0));
+            };
+            let Value::Str(s) = &mut e.value;
+            let buf = s.make_mut();
+            buf.extend_from_slice(extra);
+            Ok(Reply::Integer(buf.len() as i64))
+        }
+    }
+}
+
+pub fn strlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    Ok(Reply::Integer(read_str(ctx, &argv[1])?.map_or(0, StrValue::len) as i64))
+}
+
+/// INCR/DECR/INCRBY/DECRBY core (`incrDecrCommand`).
+fn incr_by(ctx: &mut KeyCtx, key: &Bytes, delta: i64) -> CmdResult {
+    let now = ctx.now;
+    let cur = match read_str(ctx, key)? {
+        None => 0,
+        Some(StrValue::Int(i)) => *i,
+        Some(other) => {
+            let mut scratch = Vec::new();
+            num::parse_i64(other.as_slice(&mut scratch)).ok_or(CmdError::NotInteger)?
+        }
+    };
+    let new = cur.checked_add(delta).ok_or(CmdError::Overflow)?;
+    ctx.dirty += 1;
+    match ctx.db().get_mut(key, now) {
+        Some(e) => e.value = Value::Str(StrValue::Int(new)),
+        None => {
+            ctx.db()
+                .insert(key_copy(key), Value::Str(StrValue::Int(new)), 0, now);
+        }
+    }
+    Ok(Reply::Integer(new))
+}
+
+pub fn incr(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    incr_by(ctx, &argv[1], 1)
+}
+
+pub fn decr(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    incr_by(ctx, &argv[1], -1)
+}
+
+pub fn incrby(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let d = parse_i64(&argv[2])?;
+    incr_by(ctx, &argv[1], d)
+}
+
+pub fn decrby(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let d = parse_i64(&argv[2])?;
+    if d == i64::MIN {
+        return Err(CmdError::err("decrement would overflow"));
+    }
+    incr_by(ctx, &argv[1], -d)
+}
+
+pub fn incrbyfloat(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let key = &argv[1];
+    let incr = num::parse_f64(&argv[2]).ok_or(CmdError::NotFloat)?;
+    let cur = match read_str(ctx, key)? {
+        None => 0.0,
+        Some(s) => {
+            let mut scratch = Vec::new();
+            num::parse_f64(s.as_slice(&mut scratch)).ok_or(CmdError::NotFloat)?
+        }
+    };
+    let new = cur + incr;
+    if !new.is_finite() {
+        return Err(CmdError::NanOrInfinity);
+    }
+    let text = num::format_f64_human(new);
+    let now = ctx.now;
+    ctx.dirty += 1;
+    let value = Value::Str(StrValue::Raw(Bytes::from(text.clone())));
+    match ctx.db().get_mut(key, now) {
+        Some(e) => e.value = value,
+        None => {
+            ctx.db().insert(key_copy(key), value, 0, now);
+        }
+    }
+    Ok(Reply::Bulk(Bytes::from(text)))
+}
+
+pub fn getrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let start = parse_i64(&argv[2])?;
+    let end = parse_i64(&argv[3])?;
+    let mut scratch = Vec::new();
+    Ok(match read_str(ctx, &argv[1])? {
+        None => Reply::Bulk(Bytes::new()),
+        Some(s) => Reply::Bulk(Bytes::copy_from_slice(strops::getrange(
+            s.as_slice(&mut scratch),
+            start,
+            end,
+        ))),
+    })
+}
+
+pub fn setrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let key = &argv[1];
+    let offset = parse_i64(&argv[2])?;
+    let data = &argv[3];
+    if offset < 0 {
+        return Err(CmdError::OffsetOutOfRange);
+    }
+    let offset = offset as u64;
+    let cur_len = read_str(ctx, key)?.map(StrValue::len);
+    let now = ctx.now;
+    match cur_len {
+        None => {
+            if data.is_empty() {
+                return Ok(Reply::Integer(0));
+            }
+            check_len(ctx, offset + data.len() as u64)?;
+            let mut buf = Vec::new();
+            strops::setrange(&mut buf, offset as usize, data);
+            let len = buf.len();
+            ctx.dirty += 1;
+            ctx.db()
+                .insert(key_copy(key), Value::Str(StrValue::Buf(buf)), 0, now);
+            Ok(Reply::Integer(len as i64))
+        }
+        Some(len) => {
+            if data.is_empty() {
+                return Ok(Reply::Integer(len as i64));
+            }
+            check_len(ctx, offset + data.len() as u64)?;
+            ctx.dirty += 1;
+            let Some(e) = ctx.db().get_mut(key, now) else {
+                return Ok(Reply::Integer(0));
+            };
+            let Value::Str(s) = &mut e.value;
+            let buf = s.make_mut();
+            strops::setrange(buf, offset as usize, data);
+            Ok(Reply::Integer(buf.len() as i64))
+        }
+    }
+}
+
+/// Parses a bit offset (`getBitOffsetFromArgument`): 0 ..= 2^32-1 (512 MB).
+fn bit_offset(raw: &[u8], ctx: &KeyCtx) -> Result<u64, CmdError> {
+    let v = num::parse_i64(raw).ok_or(CmdError::BitOffset)?;
+    let max = ctx.proto_max_bulk_len.saturating_mul(8);
+    if v < 0 || (v as u64) >= max {
+        return Err(CmdError::BitOffset);
+    }
+    Ok(v as u64)
+}
+
+pub fn setbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let key = &argv[1];
+    let offset = bit_offset(&argv[2], ctx)?;
+    let on = match argv[3].as_ref() {
+        b"1" => true,
+        b"0" => false,
+        _ => return Err(CmdError::BitValue),
+    };
+    let exists = read_str(ctx, key)?.is_some();
+    let now = ctx.now;
+    ctx.dirty += 1;
+    if !exists {
+        let mut buf = Vec::new();
+        strops::setbit(&mut buf, offset, on);
+        ctx.db()
+            .insert(key_copy(key), Value::Str(StrValue::Buf(buf)), 0, now);
+        return Ok(Reply::Integer(0));
+    }
+    let Some(e) = ctx.db().get_mut(key, now) else {
+        return Ok(Reply::Integer(0));
+    };
+    let Value::Str(s) = &mut e.value;
+    let old = strops::setbit(s.make_mut(), offset, on);
+    Ok(Reply::Integer(old as i64))
+}
+
+pub fn getbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let offset = bit_offset(&argv[2], ctx)?;
+    let mut scratch = Vec::new();
+    Ok(Reply::Integer(match read_str(ctx, &argv[1])? {
+        None => 0,
+        Some(s) => strops::getbit(s.as_slice(&mut scratch), offset) as i64,
+    }))
+}
+
+fn bit_unit(args: &mut Args) -> Result<strops::BitUnit, CmdError> {
+    let unit = if args.eat("BYTE") {
+        strops::BitUnit::Byte
+    } else if args.eat("BIT") {
+        strops::BitUnit::Bit
+    } else if args.is_empty() {
+        strops::BitUnit::Byte
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    if !args.is_empty() {
+        return Err(CmdError::Syntax);
+    }
+    Ok(unit)
+}
+
+/// BITCOUNT key [start end [BYTE|BIT]]
+pub fn bitcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let mut args = Args::new(argv);
+    let key = args.next()?;
+    let range = match args.remaining() {
+        0 => None,
+        1 => return Err(CmdError::Syntax),
+        _ => {
+            let start = args.next_i64()?;
+            let end = args.next_i64()?;
+            Some((start, end, bit_unit(&mut args)?))
+        }
+    };
+    let mut scratch = Vec::new();
+    Ok(Reply::Integer(match read_str(ctx, key)? {
+        None => 0,
+        Some(s) => strops::bitcount(s.as_slice(&mut scratch), range),
+    }))
+}
+
+/// BITPOS key bit [start [end [BYTE|BIT]]]
+pub fn bitpos(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let mut args = Args::new(argv);
+    let key = args.next()?;
+    let bit = match args.next()?.as_ref() {
+        b"1" => true,
+        b"0" => false,
+        _ => return Err(CmdError::err("The bit argument must be 1 or 0.")),
+    };
+    let start = if args.is_empty() { None } else { Some(args.next_i64()?) };
+    let end_given = !args.is_empty();
+    let end = if end_given { Some(args.next_i64()?) } else { None };
+    let unit = bit_unit(&mut args)?;
+    let mut scratch = Vec::new();
+    Ok(Reply::Integer(match read_str(ctx, key)? {
+        // Missing key: looking for a set bit finds none, a clear bit is at 0.
+        None => {
+            if bit {
+                -1
+            } else {
+                0
+            }
+        }
+        Some(s) => strops::bitpos(s.as_slice(&mut scratch), bit, start, end, unit, end_given),
+    }))
+}
+
+/// BITOP AND|OR|XOR|NOT destkey key [key ...]
+pub fn bitop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let op = match argv[1].to_ascii_uppercase().as_slice() {
+        b"AND" => strops::BitOp::And,
+        b"OR" => strops::BitOp::Or,
+        b"XOR" => strops::BitOp::Xor,
+        b"NOT" => strops::BitOp::Not,
+        _ => return Err(CmdError::Syntax),
+    };
+    let dest = &argv[2];
+    let srcs = &argv[3..];
+    if matches!(op, strops::BitOp::Not) && srcs.len() != 1 {
+        return Err(CmdError::err(
+            "BITOP NOT must be called with a single source key.",
+        ));
+    }
+    let mut values: Vec<Vec<u8>> = Vec::with_capacity(srcs.len());
+    for k in srcs {
+        let mut scratch = Vec::new();
+        values.push(match read_str(ctx, k)? {
+            None => Vec::new(),
+            Some(s) => s.as_slice(&mut scratch).to_vec(),
+        });
+    }
+    let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+    let out = strops::bitop(op, &refs);
+    let now = ctx.now;
+    ctx.dirty += 1;
+    let len = out.len();
+    if out.is_empty() {
+        ctx.db().remove(dest, now);
+    } else {
+        ctx.db()
+            .insert(key_copy(dest), Value::Str(StrValue::Buf(out)), 0, now);
+    }
+    Ok(Reply::Integer(len as i64))
+}
+
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
+pub fn lcs(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let mut args = Args::new(argv);
+    let (k1, k2) = (args.next()?, args.next()?);
+    let (mut want_len, mut idx, mut with_len) = (false, false, false);
+    let mut min_len = 0usize;
+    while !args.is_empty() {
+        if args.eat("LEN") {
+            want_len = true;
+        } else if args.eat("IDX") {
+            idx = true;
+        } else if args.eat("WITHMATCHLEN") {
+            with_len = true;
+        } else if args.eat("MINMATCHLEN") {
+            min_len = args.next_i64()?.max(0) as usize;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if want_len && idx {
+        return Err(CmdError::err(
+            "If you want both the length and indexes, please just use IDX.",
+        ));
+    }
+    let mut s1 = Vec::new();
+    let a = read_str(ctx, k1)?.map(|s| s.as_slice(&mut s1).to_vec()).unwrap_or_default();
+    let mut s2 = Vec::new();
+    let b = read_str(ctx, k2)?.map(|s| s.as_slice(&mut s2).to_vec()).unwrap_or_default();
+    if strops::lcs_table_too_big(a.len(), b.len(), ctx.proto_max_bulk_len) {
+        return Err(CmdError::err(
+            "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
+        ));
+    }
+    let r = strops::lcs(&a, &b, min_len, idx);
+    if want_len {
+        return Ok(Reply::Integer(r.len as i64));
+    }
+    if !idx {
+        return Ok(Reply::Bulk(Bytes::from(r.text)));
+    }
+    let matches = r
+        .matches
+        .iter()
+        .map(|m| {
+            let mut item = vec![
+                Reply::Array(vec![
+                    Reply::Integer(m.a.0 as i64),
+                    Reply::Integer(m.a.1 as i64),
+                ]),
+                Reply::Array(vec![
+                    Reply::Integer(m.b.0 as i64),
+                    Reply::Integer(m.b.1 as i64),
+                ]),
+            ];
+            if with_len {
+                item.push(Reply::Integer(m.len as i64));
+            }
+            Reply::Array(item)
+        })
+        .collect();
+    Ok(Reply::Map(vec![
+        (Reply::bulk_str("matches"), Reply::Array(matches)),
+        (Reply::bulk_str("len"), Reply::Integer(r.len as i64)),
+    ]))
+}

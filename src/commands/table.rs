@@ -1,0 +1,286 @@
+//! THE command table: every command tessera knows, with Redis 7.0's arity,
+//! flags, key positions and ACL categories, and its handler. COMMAND, COMMAND
+//! GETKEYS, routing and dispatch all read it; nothing else lists commands.
+//! Immutable; each shard reads it.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+use super::{connection as conn, keys, server as srv, string as s};
+use crate::server::connection::{AsyncHandler, Conn};
+use super::{CmdResult, KeyCtx};
+
+/// Command flags, as in Redis's `CMD_*` (names as COMMAND INFO shows them).
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    pub const SENTINEL: u32 = 1 << 16;
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+
+    /// (flag, name in COMMAND INFO), in Redis's order.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (ALLOW_BUSY, "allow_busy"),
+        (SENTINEL, "sentinel"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+    ];
+}
+
+use flags::*;
+
+/// How a command runs.
+pub enum Handler {
+    /// Runs on the shard owning its keys (inline when that is this shard, by
+    /// hop otherwise; as a locked transaction when the keys span shards).
+    Keyed(fn(&mut KeyCtx, &[Bytes]) -> CmdResult),
+    /// Runs on the connection's shard, synchronously (PING, ECHO, SELECT…).
+    Local(fn(&Conn, &[Bytes]) -> CmdResult),
+    /// Runs on the connection's shard and may hop (DBSIZE, KEYS, CONFIG…).
+    Async(AsyncHandler),
+}
+
+pub struct CommandSpec {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis convention: N = exactly N args (with the name), -N = at least N.
+    pub arity: i32,
+    pub flags: u32,
+    /// Key positions (first, last, step); last -1 = to the end; 0,0,0 = none.
+    pub keys: (i32, i32, i32),
+    /// ACL category of the command family (`string`, `keyspace`, …).
+    pub group: &'static str,
+    pub handler: Handler,
+}
+
+impl CommandSpec {
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= a.unsigned_abs() as usize)
+    }
+
+    /// Indexes of the key arguments in `argv` (Redis's `getKeysFromCommand`
+    /// for the legacy first/last/step spec). Positions past the end are
+    /// ignored, so `OBJECT HELP` has no keys.
+    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let (first, last, step) = self.keys;
+        let (first, step) = (first.max(0) as usize, step.max(1) as usize);
+        let last = if last < 0 {
+            (argc as i64 + last as i64).max(0) as usize
+        } else {
+            last as usize
+        };
+        let end = if first == 0 { 0 } else { last.min(argc.saturating_sub(1)) + 1 };
+        (first..end.max(first)).step_by(step)
+    }
+
+    /// ACL categories as COMMAND INFO lists them.
+    pub fn categories(&self) -> Vec<String> {
+        let mut c = Vec::new();
+        if self.has(WRITE) {
+            c.push("@write".to_string());
+        }
+        if self.has(READONLY) {
+            c.push("@read".to_string());
+        }
+        c.push(format!("@{}", self.group));
+        c.push(if self.has(FAST) { "@fast" } else { "@slow" }.to_string());
+        if self.has(ADMIN) {
+            c.push("@admin".to_string());
+            c.push("@dangerous".to_string());
+        }
+        c
+    }
+}
+
+const fn cmd(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    keys: (i32, i32, i32),
+    group: &'static str,
+    handler: Handler,
+) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        keys,
+        group,
+        handler,
+    }
+}
+
+use Handler::{Async, Keyed, Local};
+
+const K1: (i32, i32, i32) = (1, 1, 1);
+const KALL: (i32, i32, i32) = (1, -1, 1);
+const KPAIRS: (i32, i32, i32) = (1, -1, 2);
+const K12: (i32, i32, i32) = (1, 2, 1);
+const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+const RO: u32 = READONLY;
+const RW: u32 = WRITE;
+const RWD: u32 = WRITE | DENYOOM;
+const SRV: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
+const CONN: u32 = NOSCRIPT | LOADING | STALE;
+
+pub static COMMANDS: &[CommandSpec] = &[
+    // Strings.
+    cmd("get", 2, RO | FAST, K1, "string", Keyed(s::get)),
+    cmd("set", -3, RWD, K1, "string", Keyed(s::set)),
+    cmd("setnx", 3, RWD | FAST, K1, "string", Keyed(s::setnx)),
+    cmd("setex", 4, RWD, K1, "string", Keyed(s::setex)),
+    cmd("psetex", 4, RWD, K1, "string", Keyed(s::psetex)),
+    cmd("getset", 3, RWD | FAST, K1, "string", Keyed(s::getset)),
+    cmd("getdel", 2, RW | FAST, K1, "string", Keyed(s::getdel)),
+    cmd("getex", -2, RW | FAST, K1, "string", Keyed(s::getex)),
+    cmd("mget", -2, RO | FAST, KALL, "string", Keyed(s::mget)),
+    cmd("mset", -3, RWD, KPAIRS, "string", Keyed(s::mset)),
+    cmd("msetnx", -3, RWD, KPAIRS, "string", Keyed(s::msetnx)),
+    cmd("append", 3, RWD | FAST, K1, "string", Keyed(s::append)),
+    cmd("strlen", 2, RO | FAST, K1, "string", Keyed(s::strlen)),
+    cmd("incr", 2, RWD | FAST, K1, "string", Keyed(s::incr)),
+    cmd("decr", 2, RWD | FAST, K1, "string", Keyed(s::decr)),
+    cmd("incrby", 3, RWD | FAST, K1, "string", Keyed(s::incrby)),
+    cmd("decrby", 3, RWD | FAST, K1, "string", Keyed(s::decrby)),
+    cmd("incrbyfloat", 3, RWD | FAST, K1, "string", Keyed(s::incrbyfloat)),
+    cmd("getrange", 4, RO, K1, "string", Keyed(s::getrange)),
+    cmd("substr", 4, RO, K1, "string", Keyed(s::getrange)),
+    cmd("setrange", 4, RWD, K1, "string", Keyed(s::setrange)),
+    cmd("lcs", -3, RO, K12, "string", Keyed(s::lcs)),
+    // Bitmaps.
+    cmd("setbit", 4, RWD, K1, "bitmap", Keyed(s::setbit)),
+    cmd("getbit", 3, RO | FAST, K1, "bitmap", Keyed(s::getbit)),
+    cmd("bitcount", -2, RO, K1, "bitmap", Keyed(s::bitcount)),
+    cmd("bitpos", -3, RO, K1, "bitmap", Keyed(s::bitpos)),
+    cmd("bitop", -4, RWD, (2, -1, 1), "bitmap", Keyed(s::bitop)),
+    // Generic key commands.
+    cmd("del", -2, RW, KALL, "keyspace", Keyed(keys::del)),
+    cmd("unlink", -2, RW | FAST, KALL, "keyspace", Keyed(keys::del)),
+    cmd("exists", -2, RO | FAST, KALL, "keyspace", Keyed(keys::exists)),
+    cmd("touch", -2, RO | FAST, KALL, "keyspace", Keyed(keys::touch)),
+    cmd("type", 2, RO | FAST, K1, "keyspace", Keyed(keys::type_)),
+    cmd("expire", -3, RW | FAST, K1, "keyspace", Keyed(keys::expire)),
+    cmd("pexpire", -3, RW | FAST, K1, "keyspace", Keyed(keys::pexpire)),
+    cmd("expireat", -3, RW | FAST, K1, "keyspace", Keyed(keys::expireat)),
+    cmd("pexpireat", -3, RW | FAST, K1, "keyspace", Keyed(keys::pexpireat)),
+    cmd("ttl", 2, RO | FAST, K1, "keyspace", Keyed(keys::ttl)),
+    cmd("pttl", 2, RO | FAST, K1, "keyspace", Keyed(keys::pttl)),
+    cmd("expiretime", 2, RO | FAST, K1, "keyspace", Keyed(keys::expiretime)),
+    cmd("pexpiretime", 2, RO | FAST, K1, "keyspace", Keyed(keys::pexpiretime)),
+    cmd("persist", 2, RW | FAST, K1, "keyspace", Keyed(keys::persist)),
+    cmd("rename", 3, RW, K12, "keyspace", Keyed(keys::rename)),
+    cmd("renamenx", 3, RW | FAST, K12, "keyspace", Keyed(keys::renamenx)),
+    cmd("copy", -3, RWD, K12, "keyspace", Keyed(keys::copy)),
+    cmd("move", 3, RW | FAST, K1, "keyspace", Keyed(keys::move_)),
+    cmd("object", -2, RO, (2, 2, 1), "keyspace", Keyed(keys::object)),
+    cmd("memory", -2, RO, (2, 2, 1), "keyspace", Keyed(keys::memory)),
+    cmd("keys", 2, RO, NOKEYS, "keyspace", Async(srv::keys)),
+    cmd("scan", -2, RO, NOKEYS, "keyspace", Async(srv::scan)),
+    cmd("randomkey", 1, RO, NOKEYS, "keyspace", Async(srv::randomkey)),
+    cmd("dbsize", 1, RO | FAST, NOKEYS, "keyspace", Async(srv::dbsize)),
+    cmd("flushdb", -1, RW, NOKEYS, "keyspace", Async(srv::flushdb)),
+    cmd("flushall", -1, RW, NOKEYS, "keyspace", Async(srv::flushall)),
+    cmd("swapdb", 3, RW | FAST, NOKEYS, "keyspace", Async(srv::swapdb)),
+    // Connection.
+    cmd("ping", -1, FAST | SENTINEL, NOKEYS, "connection", Local(conn::ping)),
+    cmd("echo", 2, FAST, NOKEYS, "connection", Local(conn::echo)),
+    cmd("quit", -1, ALLOW_BUSY | NO_AUTH | CONN | FAST, NOKEYS, "connection", Local(conn::quit)),
+    cmd("reset", 1, NO_AUTH | CONN | FAST, NOKEYS, "connection", Local(conn::reset)),
+    cmd("hello", -1, NO_AUTH | CONN | FAST | SENTINEL, NOKEYS, "connection", Local(conn::hello)),
+    cmd("auth", -2, NO_AUTH | CONN | FAST | SENTINEL, NOKEYS, "connection", Local(conn::auth)),
+    cmd("select", 2, LOADING | STALE | FAST, NOKEYS, "connection", Local(conn::select)),
+    cmd("client", -2, CONN | SENTINEL, NOKEYS, "connection", Async(conn::client)),
+    // Server.
+    cmd("info", -1, LOADING | STALE | SENTINEL, NOKEYS, "server", Async(srv::info)),
+    cmd("config", -2, SRV, NOKEYS, "server", Async(srv::config)),
+    cmd("command", -1, LOADING | STALE | SENTINEL, NOKEYS, "connection", Local(srv::command)),
+    cmd("time", 1, LOADING | STALE | FAST, NOKEYS, "server", Local(srv::time)),
+    cmd("lastsave", 1, LOADING | STALE | FAST, NOKEYS, "server", Local(srv::lastsave)),
+    cmd("shutdown", -1, SRV | NO_MULTI | ALLOW_BUSY | SENTINEL, NOKEYS, "server", Async(srv::shutdown)),
+    cmd("debug", -2, SRV, NOKEYS, "server", Async(srv::debug)),
+];
+
+/// Finds a command by name, ignoring case. O(1): a map built once.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    static INDEX: OnceLock<HashMap<Vec<u8>, &'static CommandSpec>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        COMMANDS
+            .iter()
+            .map(|c| (c.name.as_bytes().to_vec(), c))
+            .collect()
+    });
+    if name.len() > 32 {
+        return None;
+    }
+    let mut buf = [0u8; 32];
+    let lower = &mut buf[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index.get(&lower[..]).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nosuchcommand").is_none());
+    }
+
+    #[test]
+    fn key_positions() {
+        let mset = lookup(b"mset").map(|c| c.key_indexes(5).collect::<Vec<_>>());
+        assert_eq!(mset, Some(vec![1, 3]));
+        let bitop = lookup(b"bitop").map(|c| c.key_indexes(5).collect::<Vec<_>>());
+        assert_eq!(bitop, Some(vec![2, 3, 4]));
+        let object = lookup(b"object").map(|c| c.key_indexes(2).collect::<Vec<_>>());
+        assert_eq!(object, Some(vec![]));
+        let ping = lookup(b"ping").map(|c| c.key_indexes(2).collect::<Vec<_>>());
+        assert_eq!(ping, Some(vec![]));
+    }
+
+    #[test]
+    fn names_are_unique_and_lowercase() {
+        let mut seen = std::collections::HashSet::new();
+        for c in COMMANDS {
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(seen.insert(c.name), "duplicate {}", c.name);
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Boot: builds one glommio executor per shard (pinned to its CPU), one
+//! control executor, and the channel mesh between all of them; then waits for
+//! SIGTERM/SIGINT on the main thread. Runs on: the main thread.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use glommio::channels::channel_mesh::MeshBuilder;
+use glommio::{LocalExecutorBuilder, Placement, Shares};
+use tracing_subscriber::filter::LevelFilter;
+
+use super::context::{ShardCtx, Shared};
+use super::control::ControlCtx;
+use super::hop::{self, Mesh, MeshMsg};
+use super::listener::{self, BindAddr};
+use super::route::ShardId;
+use super::shutdown;
+use crate::config::Config;
+use crate::util::clock::now_ms;
+
+/// Messages per mesh channel (each message is a batch).
+const MESH_CAPACITY: usize = 1024;
+
+/// Keys the active expire cycle may remove per run before yielding.
+const EXPIRE_BATCH: usize = 1000;
+
+/// CPUs this process may run on (`sched_getaffinity`), in order.
+pub fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: sched_getaffinity fills the cpu_set_t we pass.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+    let cpus: Vec<usize> = if ok {
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if cpus.is_empty() {
+        (0..std::thread::available_parallelism().map_or(1, |n| n.get())).collect()
+    } else {
+        cpus
+    }
+}
+
+type LogHandle = tracing_subscriber::reload::Handle<LevelFilter, tracing_subscriber::Registry>;
+static LOG_LEVEL: OnceLock<LogHandle> = OnceLock::new();
+
+fn level_of(cfg: &Config) -> LevelFilter {
+    match cfg.loglevel() {
+        "debug" => LevelFilter::DEBUG,
+        "verbose" => LevelFilter::DEBUG,
+        "warning" => LevelFilter::WARN,
+        "nothing" => LevelFilter::OFF,
+        _ => LevelFilter::INFO,
+    }
+}
+
+/// Sets up logging from `loglevel` and `logfile` (`""` = stdout), once.
+pub fn init_logging(cfg: &Config) -> Result<(), String> {
+    use tracing_subscriber::prelude::*;
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(level_of(cfg));
+    let fmt = tracing_subscriber::fmt::layer().with_target(false).with_ansi(false);
+    let registry = tracing_subscriber::registry().with(filter);
+    if cfg.logfile().is_empty() {
+        registry.with(fmt.with_writer(std::io::stdout)).init();
+    } else {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(cfg.logfile())
+            .map_err(|e| format!("Can't open the log file: {e}"))?;
+        registry.with(fmt.with_writer(std::sync::Mutex::new(file))).init();
+    }
+    let _ = LOG_LEVEL.set(handle);
+    Ok(())
+}
+
+/// Applies a changed `loglevel` (CONFIG SET) to the running process.
+pub fn apply_log_level(cfg: &Config) {
+    if let Some(h) = LOG_LEVEL.get() {
+        let _ = h.modify(|f| *f = level_of(cfg));
+    }
+}
+
+/// The whole start-up as `redis-server` does it: chdir to `dir`, logging,
+/// pidfile, warnings for directives without effect, then `run`.
+pub fn start(config: Config) -> Result<(), String> {
+    std::env::set_current_dir(config.dir())
+        .map_err(|e| format!("Can't chdir to '{}': {e}", config.dir()))?;
+    init_logging(&config)?;
+    let pid = std::process::id();
+    tracing::info!(
+        "Tessera version={}, Redis {} compatible, bits=64, pid={pid}, just started",
+        env!("CARGO_PKG_VERSION"),
+        crate::commands::connection::REDIS_VERSION
+    );
+    for name in config.ignored_in_use() {
+        tracing::warn!("Config directive '{name}' is accepted but has no effect in tessera");
+    }
+    if !config.pidfile().is_empty() {
+        if let Err(e) = std::fs::write(config.pidfile(), format!("{pid}\n")) {
+            tracing::warn!("Failed to write PID file: {e}");
+        }
+    }
+    tracing::info!(
+        "Running mode=standalone, port={}, shards={}. PID: {pid}",
+        config.port(),
+        match config.shards() {
+            0 => allowed_cpus().len().max(1),
+            n => n,
+        }
+    );
+    run(config)
+}
+
+fn random_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut s = String::with_capacity(40);
+    while s.len() < 40 {
+        let mut h = ahash::RandomState::new().build_hasher();
+        h.write_u64(now_ms());
+        s.push_str(&format!("{:016x}", h.finish()));
+    }
+    s.truncate(40);
+    s
+}
+
+/// Starts every executor and serves until a signal or SHUTDOWN ends the
+/// process. Returns only on a start-up error.
+pub fn run(config: Config) -> Result<(), String> {
+    let cpus = allowed_cpus();
+    let nshards = match config.shards() {
+        0 => cpus.len().max(1),
+        n => n,
+    };
+    let addrs = listener::bind_addrs(&config.bind(), config.port())?;
+    let addrs = listener::probe(&addrs)?;
+    shutdown::block_signals();
+
+    let shared = Arc::new(Shared {
+        clients: AtomicUsize::new(0),
+        next_client_id: AtomicU64::new(1),
+        start_ms: now_ms(),
+        run_id: random_run_id(),
+        executable: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    });
+    let config = Arc::new(config);
+    let mesh = MeshBuilder::<Vec<MeshMsg>, _>::full(nshards + 1, MESH_CAPACITY);
+    let (ready_tx, ready_rx) = crossbeam::channel::unbounded::<Result<(), String>>();
+
+    let mut handles = Vec::new();
+    for i in 0..nshards {
+        let cpu = cpus.get(i % cpus.len().max(1)).copied().unwrap_or(0);
+        let (mesh, config, shared, ready, addrs) =
+            (mesh.clone(), config.clone(), shared.clone(), ready_tx.clone(), addrs.clone());
+        let builder = LocalExecutorBuilder::new(if nshards <= cpus.len() {
+            Placement::Fixed(cpu)
+        } else {
+            Placement::Unbound
+        })
+        .name(&format!("shard-{i}"))
+        .io_memory(1 << 20);
+        let h = builder
+            .spawn(move || async move { shard_main(mesh, nshards, config, shared, addrs, ready).await })
+            .map_err(|e| format!("cannot start shard {i}: {e}"))?;
+        handles.push(h);
+    }
+    {
+        let (mesh, config) = (mesh.clone(), (*config).clone());
+        let builder = LocalExecutorBuilder::new(Placement::Unbound)
+            .name("control")
+            .io_memory(1 << 20);
+        let h = builder
+            .spawn(move || async move { control_main(mesh, nshards, config).await })
+            .map_err(|e| format!("cannot start the control executor: {e}"))?;
+        handles.push(h);
+    }
+    drop(ready_tx);
+    for _ in 0..nshards {
+        match ready_rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err("shards did not start in time".into()),
+        }
+    }
+    tracing::info!("Ready to accept connections tcp");
+    let sig = shutdown::wait_for_signal();
+    tracing::warn!("Received {sig} scheduling shutdown...");
+    shutdown::exit_now(&config);
+}
+
+async fn shard_main(
+    mesh: MeshBuilder<Vec<MeshMsg>, glommio::channels::channel_mesh::Full>,
+    nshards: usize,
+    config: Arc<Config>,
+    shared: Arc<Shared>,
+    addrs: Vec<BindAddr>,
+    ready: crossbeam::channel::Sender<Result<(), String>>,
+) {
+    let (senders, receivers) = match mesh.join().await {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = ready.send(Err(format!("mesh join failed: {e}")));
+            return;
+        }
+    };
+    let id = senders.peer_id();
+    let backlog = config.tcp_backlog();
+    let m = Rc::new(Mesh::new(id, nshards + 1));
+    let ctx = Rc::new(ShardCtx::new(ShardId(id), nshards, config, shared, m.clone()));
+    let serve_ctx = ctx.clone();
+    hop::start(m, senders, receivers, Rc::new(move |req, to| serve_ctx.serve(req, to)));
+    for a in &addrs {
+        if let Err(e) = listener::start(ctx.clone(), a.addr, backlog) {
+            let _ = ready.send(Err(format!(
+                "Could not create server TCP listening socket {}: {e}",
+                a.addr
+            )));
+            return;
+        }
+    }
+    let _ = ready.send(Ok(()));
+    // Background work gets fewer shares than client I/O.
+    let tq = glommio::executor().create_task_queue(Shares::Static(100), glommio::Latency::NotImportant, "expire");
+    let expire_ctx = ctx.clone();
+    let _ = glommio::spawn_local_into(
+        async move {
+            loop {
+                let hz = expire_ctx.config.borrow().hz().clamp(1, 500) as u64;
+                // Twice per Redis cron period, so a key outlives its deadline
+                // by at most about half a period (50 ms at hz 10).
+                glommio::timer::sleep(Duration::from_millis(500 / hz)).await;
+                loop {
+                    let done = expire_ctx
+                        .shard
+                        .borrow_mut()
+                        .expire_cycle(now_ms(), EXPIRE_BATCH);
+                    if done < EXPIRE_BATCH {
+                        break;
+                    }
+                    glommio::yield_if_needed().await;
+                }
+            }
+        },
+        tq,
+    )
+    .map(|t| t.detach());
+    std::future::pending::<()>().await;
+}
+
+async fn control_main(
+    mesh: MeshBuilder<Vec<MeshMsg>, glommio::channels::channel_mesh::Full>,
+    nshards: usize,
+    config: Config,
+) {
+    let Ok((senders, receivers)) = mesh.join().await else {
+        tracing::error!("control executor could not join the mesh");
+        return;
+    };
+    let id = senders.peer_id();
+    debug_assert_eq!(id, nshards, "control must be the last mesh peer");
+    let m = Rc::new(Mesh::new(id, nshards + 1));
+    let ctl = Rc::new(ControlCtx {
+        mesh: m.clone(),
+        nshards,
+        config: std::cell::RefCell::new(config),
+    });
+    let serve_ctl = ctl.clone();
+    hop::start(m, senders, receivers, Rc::new(move |req, to| serve_ctl.serve(req, to)));
+    std::future::pending::<()>().await;
+}

@@ -1,0 +1,159 @@
+//! Per-connection state: id, name, selected database, RESP version, auth,
+//! reply mode, and what CLIENT LIST shows. Owned by: the shard whose listener
+//! accepted the connection, for the connection's whole life.
+
+use std::cell::{Cell, RefCell};
+
+use bytes::Bytes;
+
+use crate::protocol::RespVersion;
+
+/// CLIENT REPLY mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Set by CLIENT REPLY SKIP: no reply to it, nor to the next command.
+    SkipNext,
+    /// Skip the reply of this command only, then back to `On`.
+    Skip,
+}
+
+/// Owned by: the connection's shard.
+pub struct Client {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i32,
+    pub created_ms: u64,
+    pub name: RefCell<Option<Bytes>>,
+    pub db: Cell<usize>,
+    pub resp: Cell<RespVersion>,
+    pub authenticated: Cell<bool>,
+    pub reply_mode: Cell<ReplyMode>,
+    pub no_evict: Cell<bool>,
+    pub last_interaction_ms: Cell<u64>,
+    pub last_cmd: RefCell<String>,
+    pub lib_name: RefCell<Option<String>>,
+    pub lib_ver: RefCell<Option<String>>,
+    /// Set by QUIT or CLIENT KILL: close after flushing replies.
+    pub closing: Cell<bool>,
+    pub qbuf: Cell<usize>,
+}
+
+impl Client {
+    pub fn new(id: u64, addr: String, laddr: String, fd: i32, now: u64, authenticated: bool) -> Client {
+        Client {
+            id,
+            addr,
+            laddr,
+            fd,
+            created_ms: now,
+            name: RefCell::new(None),
+            db: Cell::new(0),
+            resp: Cell::new(RespVersion::Resp2),
+            authenticated: Cell::new(authenticated),
+            reply_mode: Cell::new(ReplyMode::On),
+            no_evict: Cell::new(false),
+            last_interaction_ms: Cell::new(now),
+            last_cmd: RefCell::new("NULL".into()),
+            lib_name: RefCell::new(None),
+            lib_ver: RefCell::new(None),
+            closing: Cell::new(false),
+            qbuf: Cell::new(0),
+        }
+    }
+
+    /// Closes the connection from outside its task (CLIENT KILL): shutting the
+    /// socket down wakes the pending read, which then sees end of stream.
+    pub fn kill(&self) {
+        self.closing.set(true);
+        // SAFETY: `fd` is this connection's open socket; shutdown() does not
+        // free it (the connection task closes it when it ends).
+        unsafe {
+            libc::shutdown(self.fd, libc::SHUT_RDWR);
+        }
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line, fields as Redis 7.0 prints them
+    /// (`catClientInfoString`).
+    pub fn info_line(&self, now: u64) -> String {
+        let name = self
+            .name
+            .borrow()
+            .as_ref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default();
+        let age = now.saturating_sub(self.created_ms) / 1000;
+        let idle = now.saturating_sub(self.last_interaction_ms.get()) / 1000;
+        let resp = match self.resp.get() {
+            RespVersion::Resp2 => 2,
+            RespVersion::Resp3 => 3,
+        };
+        let mut flags = String::new();
+        if self.no_evict.get() {
+            flags.push('e');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            age,
+            idle,
+            flags,
+            self.db.get(),
+            self.qbuf.get(),
+            self.last_cmd.borrow(),
+            resp
+        )
+    }
+}
+
+/// CLIENT KILL filters (Redis 7.0 new-style, and the old `ip:port` form).
+#[derive(Clone, Debug, Default)]
+pub struct KillFilter {
+    pub id: Option<u64>,
+    pub addr: Option<String>,
+    pub laddr: Option<String>,
+    /// normal | master | replica | pubsub
+    pub kind: Option<String>,
+    pub user: Option<String>,
+    /// Client to spare (SKIPME yes): the caller's id.
+    pub skip: Option<u64>,
+    pub max_age_s: Option<u64>,
+}
+
+impl KillFilter {
+    pub fn matches(&self, c: &Client, now: u64) -> bool {
+        if self.skip == Some(c.id) {
+            return false;
+        }
+        if self.id.is_some_and(|id| id != c.id) {
+            return false;
+        }
+        if self.addr.as_ref().is_some_and(|a| *a != c.addr) {
+            return false;
+        }
+        if self.laddr.as_ref().is_some_and(|a| *a != c.laddr) {
+            return false;
+        }
+        if self.kind.as_ref().is_some_and(|k| k != "normal") {
+            return false;
+        }
+        if self.user.as_ref().is_some_and(|u| u != "default") {
+            return false;
+        }
+        if let Some(max) = self.max_age_s {
+            if now.saturating_sub(c.created_ms) / 1000 < max {
+                return false;
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,184 @@
+//! One client connection: read → parse → dispatch → write, with pipelining.
+//! Runs on: the shard that accepted the connection, for its whole life.
+//!
+//! All commands parsed from one read are dispatched in order before any reply
+//! is awaited: commands for this shard run inline, commands for another shard
+//! leave as hops (and, being consecutive, travel in one mesh batch). Replies
+//! are then written in request order.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use futures_channel::oneshot;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+
+use super::client::{Client, ReplyMode};
+use super::context::ShardCtx;
+use super::hop::ShardReply;
+use crate::commands::dispatch::dispatch;
+use crate::commands::CmdResult;
+use crate::protocol::{encode, Limits, Reply, RequestDecoder};
+use crate::util::clock::now_ms;
+
+/// A connection handler's view: the shard and the client.
+#[derive(Clone)]
+pub struct Conn {
+    pub ctx: Rc<ShardCtx>,
+    pub client: Rc<Client>,
+}
+
+/// Handler type of commands that may hop (boxed: they are not on the hot path).
+pub type AsyncHandler = fn(Conn, Vec<Bytes>) -> Pin<Box<dyn Future<Output = CmdResult>>>;
+
+/// A reply that is ready, or will arrive from another shard.
+pub enum Pending {
+    Ready(Reply),
+    Remote(oneshot::Receiver<ShardReply>),
+}
+
+impl Pending {
+    pub async fn resolve(self) -> Reply {
+        match self {
+            Pending::Ready(r) => r,
+            Pending::Remote(rx) => match rx.await {
+                Ok(ShardReply::Reply(r)) => r,
+                Ok(ShardReply::Err(e)) => Reply::error(e),
+                _ => Reply::error("ERR internal error: hop failed"),
+            },
+        }
+    }
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Serves one accepted connection until it closes.
+pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+    if !ctx.admit_client() {
+        ctx.rejected.set(ctx.rejected.get() + 1);
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        let _ = stream.close().await;
+        return;
+    }
+    let id = ctx
+        .shared
+        .next_client_id
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let needs_auth = ctx.config.borrow().requirepass().is_some();
+    let client = Rc::new(Client::new(id, addr, laddr, fd, now_ms(), !needs_auth));
+    ctx.connections.set(ctx.connections.get() + 1);
+    ctx.clients.borrow_mut().insert(id, client.clone());
+    let conn = Conn {
+        ctx: ctx.clone(),
+        client: client.clone(),
+    };
+    let span = tracing::debug_span!("conn", shard = ctx.id.0, conn = id);
+    let _enter = span.enter();
+    run(&conn, &mut stream).await;
+    ctx.clients.borrow_mut().remove(&id);
+    ctx.release_client();
+    let _ = stream.close().await;
+}
+
+async fn run(conn: &Conn, stream: &mut TcpStream) {
+    let ctx = &conn.ctx;
+    let client = &conn.client;
+    let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
+    let mut wbuf = BytesMut::with_capacity(16 * 1024);
+    let mut chunk = vec![0u8; READ_CHUNK];
+    let mut decoder = RequestDecoder::new();
+    let mut pending: Vec<(Pending, bool)> = Vec::new();
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        ctx.net_input.set(ctx.net_input.get() + n as u64);
+        rbuf.extend_from_slice(&chunk[..n]);
+        let (qlimit, limits) = {
+            let cfg = ctx.config.borrow();
+            let limits = Limits {
+                proto_max_bulk_len: cfg.proto_max_bulk_len(),
+                authenticated: client.authenticated.get(),
+                ..Limits::default()
+            };
+            (cfg.client_query_buffer_limit(), limits)
+        };
+        // Matches readQueryFromClient: a query buffer over the limit closes
+        // the client without a reply.
+        if rbuf.len() as u64 > qlimit {
+            tracing::warn!(
+                client = client.id,
+                "Closing client that reached max query buffer length"
+            );
+            return;
+        }
+        client.qbuf.set(rbuf.len());
+        let mut protocol_error = None;
+        loop {
+            match decoder.decode(&mut rbuf, &limits) {
+                Ok(Some(argv)) => {
+                    client.last_interaction_ms.set(now_ms());
+                    let p = dispatch(conn, argv).await;
+                    let send = take_reply_mode(client);
+                    pending.push((p, send));
+                    if client.closing.get() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    protocol_error = Some(e);
+                    break;
+                }
+            }
+        }
+        for (p, send) in pending.drain(..) {
+            let reply = p.resolve().await;
+            if send {
+                encode(&reply, client.resp.get(), &mut wbuf);
+            }
+        }
+        if let Some(e) = &protocol_error {
+            // Matches setProtocolError: reply, then close after writing.
+            tracing::debug!(client = client.id, error = %e, "protocol error");
+            encode(&Reply::error(e.reply_text()), client.resp.get(), &mut wbuf);
+        }
+        if !wbuf.is_empty() {
+            ctx.net_output.set(ctx.net_output.get() + wbuf.len() as u64);
+            if stream.write_all(&wbuf).await.is_err() {
+                return;
+            }
+            wbuf.clear();
+            if wbuf.capacity() > 1 << 20 {
+                wbuf = BytesMut::with_capacity(16 * 1024);
+            }
+        }
+        if protocol_error.is_some() || client.closing.get() {
+            return;
+        }
+        client.qbuf.set(rbuf.len());
+    }
+}
+
+/// Whether the reply of the command just dispatched is sent (CLIENT REPLY).
+fn take_reply_mode(client: &Client) -> bool {
+    match client.reply_mode.get() {
+        ReplyMode::On => true,
+        ReplyMode::Off => false,
+        ReplyMode::SkipNext => {
+            client.reply_mode.set(ReplyMode::Skip);
+            false
+        }
+        ReplyMode::Skip => {
+            client.reply_mode.set(ReplyMode::On);
+            false
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! `ShardCtx`: everything one shard's executor owns at run time — its
+//! `Shard` (data), key locks, mesh end, config snapshot and clients — and
+//! `serve`, which answers the hops other executors send it.
+//! Runs on: each shard. Never shared across cores (`Rc`, `RefCell`, `Cell`);
+//! no `RefCell` borrow is held across an `.await`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::client::Client;
+use super::hop::{Mesh, ReplyTo, ShardReply, ShardRequest};
+use super::route::{ShardId, SlotMap};
+use crate::commands::keys::{op_keys, op_scan};
+use crate::commands::table::{self, CommandSpec, Handler};
+use crate::commands::{CmdError, KeyCtx};
+use crate::config::Config;
+use crate::protocol::Reply;
+use crate::shard::lock::{LockKey, LockTable, TxId, Waiter};
+use crate::shard::Shard;
+use crate::util::clock::now_ms;
+
+/// Process-wide facts and counters that are not on any request path: read at
+/// accept time, by INFO, or once at start-up.
+pub struct Shared {
+    pub clients: AtomicUsize,
+    pub next_client_id: AtomicU64,
+    pub start_ms: u64,
+    pub run_id: String,
+    pub executable: String,
+}
+
+/// Work parked behind a transaction's locks.
+pub enum Deferred {
+    Run {
+        spec: &'static CommandSpec,
+        db: usize,
+        argv: Vec<Bytes>,
+        to: ReplyTo,
+    },
+    /// A lock request, granted (locks taken) when it comes out of the queue.
+    Granted { to: ReplyTo },
+}
+
+/// Owned by: each shard.
+pub struct ShardCtx {
+    pub id: ShardId,
+    pub slots: SlotMap,
+    /// The slots this shard owns, ascending.
+    pub my_slots: Vec<u16>,
+    pub shard: RefCell<Shard>,
+    pub locks: RefCell<LockTable<Deferred>>,
+    pub mesh: Rc<Mesh>,
+    pub config: RefCell<Arc<Config>>,
+    pub clients: RefCell<BTreeMap<u64, Rc<Client>>>,
+    pub shared: Arc<Shared>,
+    pub commands: Cell<u64>,
+    pub connections: Cell<u64>,
+    pub rejected: Cell<u64>,
+    pub net_input: Cell<u64>,
+    pub net_output: Cell<u64>,
+    next_txid: Cell<u64>,
+    /// CLIENT PAUSE: deadline (unix ms) and whether only writes are paused.
+    pub paused_until: Cell<u64>,
+    pub pause_writes_only: Cell<bool>,
+}
+
+impl ShardCtx {
+    pub fn new(id: ShardId, nshards: usize, config: Arc<Config>, shared: Arc<Shared>, mesh: Rc<Mesh>) -> ShardCtx {
+        let slots = SlotMap::new(nshards);
+        let my_slots = slots.slots_of(id).map(|s| s.0).collect();
+        let databases = config.databases();
+        ShardCtx {
+            id,
+            slots,
+            my_slots,
+            shard: RefCell::new(Shard::new(databases)),
+            locks: RefCell::new(LockTable::default()),
+            mesh,
+            config: RefCell::new(config),
+            clients: RefCell::new(BTreeMap::new()),
+            shared,
+            commands: Cell::new(0),
+            connections: Cell::new(0),
+            rejected: Cell::new(0),
+            net_input: Cell::new(0),
+            net_output: Cell::new(0),
+            next_txid: Cell::new(1),
+            paused_until: Cell::new(0),
+            pause_writes_only: Cell::new(false),
+        }
+    }
+
+    pub fn nshards(&self) -> usize {
+        self.slots.nshards()
+    }
+
+    /// The control executor's place in the mesh (after every shard).
+    pub fn control_peer(&self) -> usize {
+        self.nshards()
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+
+    /// A transaction id unique in the process: counter and coordinator shard.
+    pub fn next_txid(&self) -> TxId {
+        let n = self.next_txid.get();
+        self.next_txid.set(n + 1);
+        (n << 16) | self.id.0 as u64
+    }
+
+    /// Sends `req` to `shard` (served inline when it is this shard) and waits
+    /// for the reply.
+    pub async fn hop(&self, shard: usize, req: ShardRequest) -> ShardReply {
+        let rx = self.hop_start(shard, req);
+        rx.await.unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into()))
+    }
+
+    /// Sends `req` now; the reply arrives on the returned receiver.
+    pub fn hop_start(&self, shard: usize, req: ShardRequest) -> futures_channel::oneshot::Receiver<ShardReply> {
+        if shard == self.id.0 {
+            let (tx, rx) = futures_channel::oneshot::channel();
+            self.serve(req, ReplyTo::Local(tx));
+            rx
+        } else {
+            self.mesh.request(shard, req)
+        }
+    }
+
+    /// Sends `req` to `shard` with no reply wanted.
+    pub fn tell(&self, shard: usize, req: ShardRequest) {
+        if shard == self.id.0 {
+            self.serve(req, ReplyTo::None);
+        } else {
+            self.mesh.tell(shard, req);
+        }
+    }
+
+    /// Sends one request to every shard (all sent before any is awaited) and
+    /// returns the replies in shard order.
+    pub async fn fan_out(&self, mut make: impl FnMut(usize) -> ShardRequest) -> Vec<ShardReply> {
+        let rxs: Vec<_> = (0..self.nshards()).map(|s| self.hop_start(s, make(s))).collect();
+        let mut out = Vec::with_capacity(rxs.len());
+        for rx in rxs {
+            out.push(rx.await.unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into())));
+        }
+        out
+    }
+
+    /// Runs a keyed command on this shard's data now (caller checked locks).
+    pub fn exec_keyed(&self, spec: &CommandSpec, db: usize, argv: &[Bytes]) -> Reply {
+        let Handler::Keyed(f) = spec.handler else {
+            return CmdError::err("internal: not a keyed command").reply();
+        };
+        let (proto_max_bulk_len, lfu) = {
+            let cfg = self.config.borrow();
+            (cfg.proto_max_bulk_len(), cfg.value("maxmemory-policy").is_some_and(|p| p.contains("lfu")))
+        };
+        let mut shard = self.shard.borrow_mut();
+        let shard = &mut *shard;
+        let mut kctx = KeyCtx {
+            dbs: &mut shard.dbs,
+            db,
+            now: now_ms(),
+            proto_max_bulk_len,
+            lfu,
+            dirty: 0,
+        };
+        let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());
+        shard.dirty += kctx.dirty;
+        reply
+    }
+
+    /// Lock keys a keyed command uses on this shard.
+    pub fn lock_keys(spec: &CommandSpec, db: usize, argv: &[Bytes]) -> Vec<LockKey> {
+        spec.key_indexes(argv.len())
+            .filter_map(|i| argv.get(i))
+            .map(|k| (db, k.clone()))
+            .collect()
+    }
+
+    /// Serves one hop (from the mesh, or from this shard itself).
+    pub fn serve(&self, req: ShardRequest, to: ReplyTo) {
+        let reply = match req {
+            ShardRequest::Run { db, argv } => {
+                let Some(spec) = argv.first().and_then(|n| table::lookup(n)) else {
+                    self.mesh.reply(to, ShardReply::Reply(CmdError::err("internal: unknown command in hop").reply()));
+                    return;
+                };
+                let keys = Self::lock_keys(spec, db, &argv);
+                let exclusive = spec.has(table::flags::WRITE);
+                let mut locks = self.locks.borrow_mut();
+                if !locks.available(&keys, exclusive) {
+                    locks.wait(Waiter { keys, exclusive, txid: None, payload: Deferred::Run { spec, db, argv, to } });
+                    return;
+                }
+                drop(locks);
+                ShardReply::Reply(self.exec_keyed(spec, db, &argv))
+            }
+            ShardRequest::Lock { txid, keys, exclusive } => {
+                let mut locks = self.locks.borrow_mut();
+                if locks.available(&keys, exclusive) {
+                    locks.acquire(txid, keys, exclusive);
+                    ShardReply::Done
+                } else {
+                    locks.wait(Waiter { keys, exclusive, txid: Some(txid), payload: Deferred::Granted { to } });
+                    return;
+                }
+            }
+            ShardRequest::Fetch { keys } => {
+                let now = now_ms();
+                let mut shard = self.shard.borrow_mut();
+                let entries = keys
+                    .iter()
+                    .map(|(db, k)| shard.dbs.get_mut(*db).and_then(|d| d.get(k, now).cloned()))
+                    .collect();
+                ShardReply::Entries(entries)
+            }
+            ShardRequest::Store { writes, dirty } => {
+                let now = now_ms();
+                let mut shard = self.shard.borrow_mut();
+                shard.dirty += dirty;
+                for ((db, key), entry) in writes {
+                    let Some(d) = shard.dbs.get_mut(db) else { continue };
+                    match entry {
+                        Some(e) => {
+                            d.put_entry(key, e, now);
+                        }
+                        None => {
+                            d.remove(&key, now);
+                        }
+                    }
+                }
+                ShardReply::Done
+            }
+            ShardRequest::Unlock { txid } => {
+                self.locks.borrow_mut().release(txid);
+                self.run_ready();
+                ShardReply::Done
+            }
+            ShardRequest::DbSize { db } => {
+                ShardReply::Count(self.shard.borrow().dbs.get(db).map_or(0, |d| d.len() as u64))
+            }
+            ShardRequest::Keys { db, filter } => {
+                let shard = self.shard.borrow();
+                ShardReply::Keys(shard.dbs.get(db).map(|d| op_keys(d, now_ms(), &filter)).unwrap_or_default())
+            }
+            ShardRequest::Scan { db, from_slot, count, filter } => {
+                let shard = self.shard.borrow();
+                match shard.dbs.get(db) {
+                    Some(d) => {
+                        let (keys, next) = op_scan(d, &self.my_slots, from_slot, count, now_ms(), &filter);
+                        ShardReply::Scan(keys, next)
+                    }
+                    None => ShardReply::Scan(Vec::new(), None),
+                }
+            }
+            ShardRequest::RandomKey { db, seed } => {
+                let mut shard = self.shard.borrow_mut();
+                ShardReply::Key(shard.dbs.get_mut(db).and_then(|d| d.random_key(seed, now_ms())))
+            }
+            ShardRequest::Flush { db } => {
+                let mut shard = self.shard.borrow_mut();
+                let mut n = 0;
+                for (i, d) in shard.dbs.iter_mut().enumerate() {
+                    if db.is_none_or(|x| x == i) {
+                        n += d.clear();
+                    }
+                }
+                shard.dirty += n as u64;
+                ShardReply::Count(n as u64)
+            }
+            ShardRequest::SwapDb { a, b } => {
+                let mut shard = self.shard.borrow_mut();
+                if a < shard.dbs.len() && b < shard.dbs.len() {
+                    shard.dbs.swap(a, b);
+                    shard.dirty += 1;
+                }
+                ShardReply::Done
+            }
+            ShardRequest::Stats => {
+                let mut s = self.shard.borrow().stats(now_ms());
+                s.commands = self.commands.get();
+                s.connections = self.connections.get();
+                s.rejected = self.rejected.get();
+                s.clients = self.clients.borrow().len() as u64;
+                s.net_input = self.net_input.get();
+                s.net_output = self.net_output.get();
+                ShardReply::Stats(Box::new(s))
+            }
+            ShardRequest::ClientList { ids } => {
+                let now = now_ms();
+                let lines = self
+                    .clients
+                    .borrow()
+                    .values()
+                    .filter(|c| ids.is_empty() || ids.contains(&c.id))
+                    .map(|c| c.info_line(now))
+                    .collect();
+                ShardReply::Lines(lines)
+            }
+            ShardRequest::ClientKill { filter } => {
+                let now = now_ms();
+                let victims: Vec<Rc<Client>> =
+                    self.clients.borrow().values().filter(|c| filter.matches(c, now)).cloned().collect();
+                for c in &victims {
+                    c.kill();
+                }
+                ShardReply::Count(victims.len() as u64)
+            }
+            ShardRequest::ClientPause { until_ms, writes_only } => {
+                self.paused_until.set(until_ms);
+                self.pause_writes_only.set(writes_only);
+                ShardReply::Done
+            }
+            ShardRequest::NewConfig(cfg) => {
+                *self.config.borrow_mut() = cfg;
+                ShardReply::Done
+            }
+            ShardRequest::SetActiveExpire(on) => {
+                self.shard.borrow_mut().active_expire = on;
+                ShardReply::Done
+            }
+            ShardRequest::ResetStats => {
+                self.commands.set(0);
+                self.connections.set(0);
+                self.rejected.set(0);
+                ShardReply::Done
+            }
+            ShardRequest::ConfigSet { .. } | ShardRequest::ConfigRewrite => {
+                ShardReply::Err("ERR internal: control request sent to a shard".into())
+            }
+        };
+        self.mesh.reply(to, reply);
+    }
+
+    /// Serves the waiters that released locks let through, in order.
+    fn run_ready(&self) {
+        let ready = self.locks.borrow_mut().take_ready();
+        for d in ready {
+            match d {
+                Deferred::Run { spec, db, argv, to } => {
+                    let r = self.exec_keyed(spec, db, &argv);
+                    self.mesh.reply(to, ShardReply::Reply(r));
+                }
+                Deferred::Granted { to } => self.mesh.reply(to, ShardReply::Done),
+            }
+        }
+    }
+
+    /// Counts a process-wide client slot; false if `maxclients` is reached.
+    pub fn admit_client(&self) -> bool {
+        let max = self.config.borrow().maxclients();
+        let prev = self.shared.clients.fetch_add(1, Ordering::AcqRel);
+        if prev >= max {
+            self.shared.clients.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    pub fn release_client(&self) {
+        self.shared.clients.fetch_sub(1, Ordering::AcqRel);
+    }
+}

@@ -1,0 +1,243 @@
+//! Hops: typed requests between shards (and the control executor) over the
+//! glommio channel mesh, and their replies.
+//!
+//! Runs on: every shard and the control executor. Each executor has, per
+//! peer, an outbox that a flusher task drains as one batch per mesh message
+//! (so consecutive requests for one peer travel together), and a receiver
+//! task that serves incoming requests and completes awaited replies. The
+//! receiver never awaits a send (replies go through the outbox), so two
+//! executors can never block on each other's full channels.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Poll, Waker};
+
+use bytes::Bytes;
+use futures_channel::oneshot;
+use glommio::channels::channel_mesh::{Receivers, Senders};
+
+use crate::commands::keys::KeyFilter;
+use crate::config::Config;
+use crate::protocol::Reply;
+use crate::shard::lock::{LockKey, TxId};
+use crate::shard::value::Entry;
+
+/// A request to another executor, named for what it asks.
+#[derive(Debug)]
+pub enum ShardRequest {
+    /// Run one command whose keys all live on the receiving shard.
+    Run { db: usize, argv: Vec<Bytes> },
+    /// Lock keys for transaction `txid` (waits until they are free).
+    Lock {
+        txid: TxId,
+        keys: Vec<LockKey>,
+        exclusive: bool,
+    },
+    /// Copies of entries, for a transaction that holds their locks.
+    Fetch { keys: Vec<LockKey> },
+    /// Write back a transaction's results (`None` deletes the key).
+    Store {
+        writes: Vec<(LockKey, Option<Entry>)>,
+        dirty: u64,
+    },
+    /// Release every lock of `txid` (no reply).
+    Unlock { txid: TxId },
+    DbSize { db: usize },
+    Keys { db: usize, filter: KeyFilter },
+    Scan {
+        db: usize,
+        from_slot: u16,
+        count: usize,
+        filter: KeyFilter,
+    },
+    RandomKey { db: usize, seed: u64 },
+    /// FLUSHDB (`Some(db)`) or FLUSHALL (`None`).
+    Flush { db: Option<usize> },
+    SwapDb { a: usize, b: usize },
+    /// Counters and sizes for INFO.
+    Stats,
+    /// Client list lines (CLIENT LIST), optionally only these ids.
+    ClientList { ids: Vec<u64> },
+    /// Close clients matching the filter; replies with the count.
+    ClientKill { filter: crate::server::client::KillFilter },
+    /// Pause or unpause clients until a deadline (CLIENT PAUSE/UNPAUSE).
+    ClientPause { until_ms: u64, writes_only: bool },
+    /// A new configuration published by the control executor.
+    NewConfig(Arc<Config>),
+    /// DEBUG SET-ACTIVE-EXPIRE.
+    SetActiveExpire(bool),
+    /// To the control executor: CONFIG SET (validated and published there).
+    ConfigSet { pairs: Vec<(Bytes, Bytes)> },
+    /// To the control executor: CONFIG REWRITE.
+    ConfigRewrite,
+    /// To the control executor: CONFIG RESETSTAT on every shard.
+    ResetStats,
+}
+
+/// A reply to a `ShardRequest`.
+#[derive(Debug)]
+pub enum ShardReply {
+    Reply(Reply),
+    Done,
+    Entries(Vec<Option<Entry>>),
+    Count(u64),
+    Keys(Vec<Bytes>),
+    Scan(Vec<Bytes>, Option<u16>),
+    Key(Option<Bytes>),
+    Stats(Box<crate::shard::ShardStats>),
+    Lines(Vec<String>),
+    Err(String),
+}
+
+/// One message on the mesh.
+#[derive(Debug)]
+pub enum MeshMsg {
+    /// `id` 0 = no reply wanted.
+    Request { id: u64, req: ShardRequest },
+    Reply { id: u64, reply: ShardReply },
+}
+
+/// Where the reply to a request goes.
+pub enum ReplyTo {
+    None,
+    Local(oneshot::Sender<ShardReply>),
+    Remote { peer: usize, id: u64 },
+}
+
+struct Outbox {
+    queue: RefCell<Vec<MeshMsg>>,
+    waker: Cell<Option<Waker>>,
+}
+
+/// Owned by: each executor. This executor's end of the mesh.
+pub struct Mesh {
+    me: usize,
+    outboxes: Vec<Outbox>,
+    pending: RefCell<HashMap<u64, oneshot::Sender<ShardReply>, ahash::RandomState>>,
+    next_id: Cell<u64>,
+}
+
+impl Mesh {
+    pub fn new(me: usize, peers: usize) -> Mesh {
+        Mesh {
+            me,
+            outboxes: (0..peers)
+                .map(|_| Outbox {
+                    queue: RefCell::new(Vec::new()),
+                    waker: Cell::new(None),
+                })
+                .collect(),
+            pending: RefCell::default(),
+            next_id: Cell::new(1),
+        }
+    }
+
+    pub fn me(&self) -> usize {
+        self.me
+    }
+
+    fn push(&self, peer: usize, msg: MeshMsg) {
+        let Some(out) = self.outboxes.get(peer) else {
+            tracing::error!(peer, "hop to unknown peer dropped");
+            return;
+        };
+        out.queue.borrow_mut().push(msg);
+        if let Some(w) = out.waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Sends `req` to `peer` and returns where its reply will arrive.
+    pub fn request(&self, peer: usize, req: ShardRequest) -> oneshot::Receiver<ShardReply> {
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        self.pending.borrow_mut().insert(id, tx);
+        self.push(peer, MeshMsg::Request { id, req });
+        rx
+    }
+
+    /// Sends `req` to `peer`, wanting no reply.
+    pub fn tell(&self, peer: usize, req: ShardRequest) {
+        self.push(peer, MeshMsg::Request { id: 0, req });
+    }
+
+    /// Delivers a reply, to a local waiter or back over the mesh.
+    pub fn reply(&self, to: ReplyTo, reply: ShardReply) {
+        match to {
+            ReplyTo::None => {}
+            ReplyTo::Local(tx) => {
+                let _ = tx.send(reply);
+            }
+            ReplyTo::Remote { peer, id } => self.push(peer, MeshMsg::Reply { id, reply }),
+        }
+    }
+
+    fn complete(&self, id: u64, reply: ShardReply) {
+        if let Some(tx) = self.pending.borrow_mut().remove(&id) {
+            let _ = tx.send(reply);
+        }
+    }
+}
+
+/// Starts, on the current executor, one flusher and one receiver task per
+/// peer. `serve` handles each incoming request.
+pub fn start(
+    mesh: Rc<Mesh>,
+    senders: Senders<Vec<MeshMsg>>,
+    mut receivers: Receivers<Vec<MeshMsg>>,
+    serve: Rc<dyn Fn(ShardRequest, ReplyTo)>,
+) {
+    let senders = Rc::new(senders);
+    for peer in 0..mesh.outboxes.len() {
+        if peer == mesh.me {
+            continue;
+        }
+        let (mesh, senders) = (mesh.clone(), senders.clone());
+        glommio::spawn_local(async move {
+            loop {
+                let batch = poll_fn(|cx| {
+                    let out = &mesh.outboxes[peer];
+                    let mut q = out.queue.borrow_mut();
+                    if q.is_empty() {
+                        out.waker.set(Some(cx.waker().clone()));
+                        Poll::Pending
+                    } else {
+                        Poll::Ready(std::mem::take(&mut *q))
+                    }
+                })
+                .await;
+                if senders.send_to(peer, batch).await.is_err() {
+                    tracing::debug!(peer, "mesh closed, flusher stops");
+                    break;
+                }
+            }
+        })
+        .detach();
+    }
+    for (peer, rx) in receivers.streams() {
+        let (mesh, serve) = (mesh.clone(), serve.clone());
+        glommio::spawn_local(async move {
+            while let Some(batch) = rx.recv().await {
+                for msg in batch {
+                    match msg {
+                        MeshMsg::Request { id, req } => {
+                            let to = if id == 0 {
+                                ReplyTo::None
+                            } else {
+                                ReplyTo::Remote { peer, id }
+                            };
+                            serve(req, to);
+                        }
+                        MeshMsg::Reply { id, reply } => mesh.complete(id, reply),
+                    }
+                }
+                glommio::yield_if_needed().await;
+            }
+        })
+        .detach();
+    }
+}

@@ -1,0 +1,139 @@
+//! Cross-shard transactions: one command whose keys live on several shards
+//! (MGET, MSET, DEL, RENAME, COPY, BITOP, LCS, …) runs atomically.
+//! Runs on: the connection's shard, which coordinates; the other shards only
+//! serve hops (Lock, Fetch, Store, Unlock) and never await each other.
+//!
+//! Steps: (1) lock the keys on each shard in ascending shard order, shared
+//! for read-only commands and exclusive for writes — ordered acquisition, so
+//! no deadlock; (2) fetch copies of the entries; (3) run the command's normal
+//! handler on scratch databases holding just those copies; (4) store back the
+//! keys it wrote; (5) unlock everywhere. Until (5) nobody can read or write
+//! those keys, so no one sees half of the command.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+use super::context::ShardCtx;
+use super::hop::{ShardReply, ShardRequest};
+use crate::commands::table::{flags, CommandSpec, Handler};
+use crate::commands::{CmdError, KeyCtx};
+use crate::protocol::Reply;
+use crate::shard::db::Db;
+use crate::shard::lock::LockKey;
+use crate::shard::value::Entry;
+use crate::util::clock::now_ms;
+
+fn internal(what: &str) -> Reply {
+    tracing::error!(what, "cross-shard transaction failed");
+    CmdError::err(format!("internal error in cross-shard command: {what}")).reply()
+}
+
+/// Runs `argv` as a transaction over the shards in `by_shard`.
+pub async fn run(
+    ctx: &ShardCtx,
+    spec: &'static CommandSpec,
+    db: usize,
+    argv: Vec<Bytes>,
+    by_shard: BTreeMap<usize, Vec<LockKey>>,
+) -> Reply {
+    let Handler::Keyed(handler) = spec.handler else {
+        return internal("not a keyed command");
+    };
+    let txid = ctx.next_txid();
+    let exclusive = spec.has(flags::WRITE);
+    let mut locked = Vec::new();
+    let mut failed = false;
+    for (&shard, keys) in &by_shard {
+        let req = ShardRequest::Lock {
+            txid,
+            keys: keys.clone(),
+            exclusive,
+        };
+        match ctx.hop(shard, req).await {
+            ShardReply::Done => locked.push(shard),
+            _ => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    let reply = if failed {
+        internal("lock")
+    } else {
+        execute(ctx, handler, db, &argv, &by_shard, exclusive).await
+    };
+    for shard in locked {
+        ctx.tell(shard, ShardRequest::Unlock { txid });
+    }
+    reply
+}
+
+async fn execute(
+    ctx: &ShardCtx,
+    handler: fn(&mut KeyCtx, &[Bytes]) -> crate::commands::CmdResult,
+    db: usize,
+    argv: &[Bytes],
+    by_shard: &BTreeMap<usize, Vec<LockKey>>,
+    exclusive: bool,
+) -> Reply {
+    // Fetch from every shard at once: all keys are locked already.
+    let rxs: Vec<_> = by_shard
+        .iter()
+        .map(|(&shard, keys)| ctx.hop_start(shard, ShardRequest::Fetch { keys: keys.clone() }))
+        .collect();
+    let cfg = ctx.config();
+    let mut dbs: Vec<Db> = (0..cfg.databases().max(1)).map(|_| Db::scratch()).collect();
+    let now = now_ms();
+    for ((_, keys), rx) in by_shard.iter().zip(rxs) {
+        let Ok(ShardReply::Entries(entries)) = rx.await else {
+            return internal("fetch");
+        };
+        for ((d, key), entry) in keys.iter().zip(entries) {
+            if let (Some(e), Some(scratch)) = (entry, dbs.get_mut(*d)) {
+                scratch.put_entry(key.clone(), e, now);
+            }
+        }
+    }
+    for scratch in &mut dbs {
+        scratch.take_written();
+    }
+    let mut kctx = KeyCtx {
+        dbs: &mut dbs,
+        db,
+        now,
+        proto_max_bulk_len: cfg.proto_max_bulk_len(),
+        lfu: cfg.value("maxmemory-policy").is_some_and(|p| p.contains("lfu")),
+        dirty: 0,
+    };
+    let reply = handler(&mut kctx, argv).unwrap_or_else(|e| e.reply());
+    let dirty = kctx.dirty;
+    if !exclusive || dirty == 0 {
+        return reply;
+    }
+    // Group the written keys by owning shard and store them back.
+    let mut writes: BTreeMap<usize, Vec<(LockKey, Option<Entry>)>> = BTreeMap::new();
+    for (d, scratch) in dbs.iter_mut().enumerate() {
+        for key in scratch.take_written() {
+            let entry = scratch.peek(&key, now).cloned();
+            let shard = ctx.slots.shard_of_key(&key).0;
+            writes.entry(shard).or_default().push(((d, key), entry));
+        }
+    }
+    let mut first = true;
+    let rxs: Vec<_> = writes
+        .into_iter()
+        .map(|(shard, writes)| {
+            // Count the command's writes once, on the first shard stored to.
+            let d = if first { dirty } else { 0 };
+            first = false;
+            ctx.hop_start(shard, ShardRequest::Store { writes, dirty: d })
+        })
+        .collect();
+    for rx in rxs {
+        if !matches!(rx.await, Ok(ShardReply::Done)) {
+            return internal("store");
+        }
+    }
+    reply
+}

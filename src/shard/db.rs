@@ -1,0 +1,469 @@
+//! One logical database of one shard: keys grouped by hash slot, lazy expiry
+//! on access, and a deadline index for the active expire cycle.
+//! Owned by: each shard (never shared). No RESP, no sockets.
+//!
+//! Keys live in one hash map per slot, so the keys of a slot can be counted,
+//! listed, scanned and (later) migrated in O(keys in slot), and no single huge
+//! table ever rehashes in one go. A cross-shard transaction builds a small
+//! "scratch" `Db` (one table) that records which keys its command wrote.
+
+use std::collections::BTreeSet;
+
+use ahash::RandomState;
+use bytes::Bytes;
+use hashbrown::hash_table::Entry as Slot;
+use hashbrown::HashTable;
+
+use super::value::{Entry, Value};
+use crate::cluster::slot::{key_hash_slot, SLOTS};
+
+/// One slot's keys. `HashTable` (not `HashMap`) so one probe can find an
+/// entry, check its deadline and remove it or hand it out.
+type Table = HashTable<(Bytes, Entry)>;
+
+/// Hit/miss/expiry counters for INFO stats.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DbStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+}
+
+/// Owned by: each shard.
+pub struct Db {
+    s: Space,
+    hits: u64,
+    misses: u64,
+}
+
+/// The keys themselves; split from the hit/miss counters so a lookup can hand
+/// out an entry and still count.
+struct Space {
+    hasher: RandomState,
+    /// Empty until the first write; then `SLOTS` tables (or 1 for scratch).
+    tables: Vec<Table>,
+    scratch: bool,
+    len: usize,
+    /// (deadline ms, key) for every key with a TTL.
+    deadlines: BTreeSet<(u64, Bytes)>,
+    /// Keys written, when this is a scratch db of a transaction.
+    written: Vec<Bytes>,
+    expired: u64,
+}
+
+impl Default for Db {
+    fn default() -> Self {
+        Db::new()
+    }
+}
+
+fn is_expired(e: &Entry, now: u64) -> bool {
+    e.expire_at != 0 && e.expire_at <= now
+}
+
+impl Space {
+    /// The one probe behind every lookup: finds `key`, drops it if its
+    /// deadline has passed (lazy expiry, as Redis's `expireIfNeeded`), and
+    /// returns the live entry.
+    fn live(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        let hash = self.hasher.hash_one(key);
+        let idx = table_index(self.scratch, key);
+        let table = self.tables.get_mut(idx)?;
+        match table.find_entry(hash, |(k, _)| k.as_ref() == key) {
+            Err(_) => None,
+            Ok(occ) if is_expired(&occ.get().1, now) => {
+                let ((k, e), _) = occ.remove();
+                self.len -= 1;
+                self.deadlines.remove(&(e.expire_at, k.clone()));
+                self.expired += 1;
+                if self.scratch {
+                    self.written.push(k);
+                }
+                None
+            }
+            Ok(occ) => Some(&mut occ.into_mut().1),
+        }
+    }
+
+}
+
+fn table_index(scratch: bool, key: &[u8]) -> usize {
+    if scratch {
+        0
+    } else {
+        key_hash_slot(key).index()
+    }
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db {
+            s: Space {
+                hasher: RandomState::new(),
+                tables: Vec::new(),
+                scratch: false,
+                len: 0,
+                deadlines: BTreeSet::new(),
+                written: Vec::new(),
+                expired: 0,
+            },
+            hits: 0,
+            misses: 0,
+        }
+    }
+
+    /// A db for running one command of a cross-shard transaction on copies of
+    /// its keys; it records every key written (see `take_written`).
+    pub fn scratch() -> Db {
+        let mut db = Db::new();
+        db.s.scratch = true;
+        db
+    }
+
+    fn table_index(&self, key: &[u8]) -> usize {
+        table_index(self.s.scratch, key)
+    }
+
+    fn ensure_tables(&mut self) {
+        if self.s.tables.is_empty() {
+            let n = if self.s.scratch { 1 } else { SLOTS };
+            self.s.tables = (0..n).map(|_| Table::new()).collect();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.s.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.s.len == 0
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.s.deadlines.len()
+    }
+
+    fn note_written(&mut self, key: &[u8]) {
+        if self.s.scratch {
+            self.s.written.push(Bytes::copy_from_slice(key));
+        }
+    }
+
+    /// Keys a scratch db's command wrote, deduplicated, in first-write order.
+    pub fn take_written(&mut self) -> Vec<Bytes> {
+        let mut seen = std::collections::HashSet::new();
+        std::mem::take(&mut self.s.written)
+            .into_iter()
+            .filter(|k| seen.insert(k.clone()))
+            .collect()
+    }
+
+    /// Looks a key up for reading (Redis's `lookupKeyRead`): lazy expiry,
+    /// hit/miss counting and LRU touch.
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let lru = lru_clock(now);
+        match self.s.live(key, now) {
+            Some(e) => {
+                e.lru = lru;
+                self.hits += 1;
+                Some(e)
+            }
+            None => {
+                self.misses += 1;
+                None
+            }
+        }
+    }
+
+    pub fn stats(&self) -> DbStats {
+        DbStats {
+            hits: self.hits,
+            misses: self.misses,
+            expired: self.s.expired,
+        }
+    }
+
+    /// Looks a key up without touching stats or LRU (`LOOKUP_NOTOUCH`), still
+    /// expiring it lazily.
+    pub fn peek(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        self.s.live(key, now).map(|e| &*e)
+    }
+
+    /// Looks a key up for writing (`lookupKeyWrite`); the caller modifies the
+    /// value in place (the deadline only through `set_expire`).
+    pub fn get_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        if self.s.scratch && self.peek(key, now).is_some() {
+            self.s.written.push(Bytes::copy_from_slice(key));
+        }
+        let lru = lru_clock(now);
+        let e = self.s.live(key, now)?;
+        e.lru = lru;
+        Some(e)
+    }
+
+    pub fn contains(&mut self, key: &[u8], now: u64) -> bool {
+        self.peek(key, now).is_some()
+    }
+
+    /// Sets `key` to `value` with deadline `expire_at` (0 = none), replacing any
+    /// previous value and TTL. Returns the old live entry.
+    pub fn insert(&mut self, key: Bytes, value: Value, expire_at: u64, now: u64) -> Option<Entry> {
+        let entry = Entry {
+            value,
+            expire_at,
+            lru: lru_clock(now),
+        };
+        self.put_entry(key, entry, now)
+    }
+
+    /// Stores a whole entry (insert, transaction write-back), replacing any
+    /// previous one. Returns the old live entry.
+    pub fn put_entry(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
+        self.note_written(&key);
+        self.ensure_tables();
+        if entry.expire_at != 0 {
+            self.s.deadlines.insert((entry.expire_at, key.clone()));
+        }
+        let hash = self.s.hasher.hash_one(key.as_ref());
+        let idx = self.table_index(&key);
+        let hasher = &self.s.hasher;
+        let table = &mut self.s.tables[idx];
+        let new_deadline = entry.expire_at;
+        let old = match table.entry(
+            hash,
+            |(k, _)| *k == key,
+            |(k, _)| hasher.hash_one(k.as_ref()),
+        ) {
+            Slot::Occupied(mut occ) => Some(std::mem::replace(&mut occ.get_mut().1, entry)),
+            Slot::Vacant(vac) => {
+                vac.insert((key.clone(), entry));
+                None
+            }
+        };
+        match old {
+            Some(o) => {
+                if o.expire_at != 0 && o.expire_at != new_deadline {
+                    self.s.deadlines.remove(&(o.expire_at, key));
+                }
+                (!is_expired(&o, now)).then_some(o)
+            }
+            None => {
+                self.s.len += 1;
+                None
+            }
+        }
+    }
+
+    /// Replaces the value, keeping the TTL (SET KEEPTTL and friends).
+    pub fn set_keep_ttl(&mut self, key: Bytes, value: Value, now: u64) {
+        let ttl = self.peek(&key, now).map(|e| e.expire_at).unwrap_or(0);
+        self.insert(key, value, ttl, now);
+    }
+
+    pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        self.s.live(key, now)?;
+        let hash = self.s.hasher.hash_one(key);
+        let idx = self.table_index(key);
+        let table = self.s.tables.get_mut(idx)?;
+        let occ = table.find_entry(hash, |(k, _)| k.as_ref() == key).ok()?;
+        let ((k, e), _) = occ.remove();
+        self.s.len -= 1;
+        if e.expire_at != 0 {
+            self.s.deadlines.remove(&(e.expire_at, k.clone()));
+        }
+        if self.s.scratch {
+            self.s.written.push(k);
+        }
+        Some(e)
+    }
+
+    /// Sets the absolute deadline of an existing key (0 removes the TTL).
+    /// Returns false when the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: u64, now: u64) -> bool {
+        let Some(e) = self.s.live(key, now) else {
+            return false;
+        };
+        let old = std::mem::replace(&mut e.expire_at, expire_at);
+        let k = Bytes::copy_from_slice(key);
+        if old != 0 {
+            self.s.deadlines.remove(&(old, k.clone()));
+        }
+        if expire_at != 0 {
+            self.s.deadlines.insert((expire_at, k));
+        }
+        self.note_written(key);
+        true
+    }
+
+    /// Active expiry (Redis's `activeExpireCycle`, but exact: deadlines are
+    /// kept in order). Removes at most `budget` expired keys; returns how many.
+    pub fn expire_cycle(&mut self, now: u64, budget: usize) -> usize {
+        let mut done = 0;
+        while done < budget {
+            match self.s.deadlines.first() {
+                Some((deadline, key)) if *deadline <= now => {
+                    let key = key.clone();
+                    // `live` sees the deadline passed and removes key and index entry.
+                    if self.s.live(&key, now).is_some() {
+                        // Deadline index out of step with the entry: drop the stale pair.
+                        self.s.deadlines.pop_first();
+                    }
+                    done += 1;
+                }
+                _ => break,
+            }
+        }
+        done
+    }
+
+    /// Every live key (KEYS), filtered by `keep`.
+    pub fn keys(&self, now: u64, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> Vec<Bytes> {
+        let mut out = Vec::new();
+        for t in &self.s.tables {
+            for (k, e) in t.iter() {
+                if !is_expired(e, now) && keep(k, e) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Live keys of one slot, filtered by `keep` (SCAN walks slot by slot).
+    pub fn slot_keys(
+        &self,
+        slot: usize,
+        now: u64,
+        mut keep: impl FnMut(&Bytes, &Entry) -> bool,
+    ) -> Vec<Bytes> {
+        let Some(t) = self.s.tables.get(slot) else {
+            return Vec::new();
+        };
+        t.iter()
+            .filter(|(k, e)| !is_expired(e, now) && keep(k, e))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    pub fn slot_len(&self, slot: usize) -> usize {
+        self.s.tables.get(slot).map_or(0, |t| t.len())
+    }
+
+    /// A random live key (RANDOMKEY); `seed` picks the starting slot.
+    pub fn random_key(&mut self, seed: u64, now: u64) -> Option<Bytes> {
+        if self.s.len == 0 || self.s.tables.is_empty() {
+            return None;
+        }
+        let n = self.s.tables.len();
+        for attempt in 0..n {
+            let i = (seed as usize).wrapping_add(attempt) % n;
+            let candidate = match self.s.tables.get(i) {
+                Some(t) if !t.is_empty() => {
+                    let pick = (seed >> 16) as usize % t.len();
+                    t.iter().nth(pick).map(|(k, _)| k.clone())
+                }
+                _ => None,
+            };
+            if let Some(k) = candidate {
+                if self.peek(&k, now).is_some() {
+                    return Some(k);
+                }
+            }
+        }
+        None
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let n = self.s.len;
+        self.s.tables = Vec::new();
+        self.s.deadlines.clear();
+        self.s.len = 0;
+        n
+    }
+
+    /// Sum of approximate sizes, for INFO memory.
+    pub fn approx_memory(&self) -> usize {
+        self.s.tables
+            .iter()
+            .flat_map(|t| t.iter())
+            .map(|(k, e)| k.len() + e.value.approx_size() + 48)
+            .sum()
+    }
+
+    /// Average remaining TTL (ms) of keys with a deadline, for INFO keyspace.
+    pub fn avg_ttl(&self, now: u64) -> u64 {
+        let n = self.s.deadlines.len() as u64;
+        if n == 0 {
+            return 0;
+        }
+        let sum: u64 = self
+            .s
+            .deadlines
+            .iter()
+            .map(|(d, _)| d.saturating_sub(now))
+            .sum();
+        sum / n
+    }
+}
+
+/// Redis's LRU clock: seconds, wrapping at 24 bits.
+pub fn lru_clock(now_ms: u64) -> u32 {
+    ((now_ms / 1000) & 0xFF_FFFF) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shard::value::StrValue;
+
+    fn s(v: &str) -> Value {
+        Value::Str(StrValue::from_bytes(v.as_bytes()))
+    }
+
+    #[test]
+    fn insert_get_remove() {
+        let mut db = Db::new();
+        assert!(db.insert(Bytes::from("a"), s("1"), 0, 1000).is_none());
+        assert_eq!(db.len(), 1);
+        assert!(db.get(b"a", 1000).is_some());
+        assert!(db.remove(b"a", 1000).is_some());
+        assert!(db.is_empty());
+        assert_eq!(db.stats().hits, 1);
+    }
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let mut db = Db::new();
+        db.insert(Bytes::from("a"), s("1"), 2000, 1000);
+        db.insert(Bytes::from("b"), s("1"), 3000, 1000);
+        assert_eq!(db.expires_len(), 2);
+        assert!(db.get(b"a", 2000).is_none());
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expire_cycle(2999, 10), 0);
+        assert_eq!(db.expire_cycle(3000, 10), 1);
+        assert!(db.is_empty());
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.stats().expired, 2);
+    }
+
+    #[test]
+    fn overwrite_clears_old_deadline() {
+        let mut db = Db::new();
+        db.insert(Bytes::from("a"), s("1"), 5000, 1000);
+        db.insert(Bytes::from("a"), s("2"), 0, 1000);
+        assert_eq!(db.expires_len(), 0);
+        assert_eq!(db.expire_cycle(9000, 10), 0);
+        assert_eq!(db.len(), 1);
+    }
+
+    #[test]
+    fn scratch_records_writes() {
+        let mut db = Db::scratch();
+        db.insert(Bytes::from("a"), s("1"), 0, 0);
+        db.insert(Bytes::from("a"), s("2"), 0, 0);
+        db.remove(b"a", 0);
+        db.insert(Bytes::from("b"), s("2"), 0, 0);
+        assert_eq!(db.take_written(), vec![Bytes::from("a"), Bytes::from("b")]);
+    }
+}

@@ -1,0 +1,3 @@
+//! Pure operations on the value types (no keyspace access).
+
+pub mod string;

@@ -1,0 +1,6 @@
+//! Small, generic helpers: clock, glob matching, Redis-compatible number
+//! parsing and formatting.
+
+pub mod clock;
+pub mod glob;
+pub mod num;
