@@ -30,7 +30,7 @@ impl<'a> Args<'a> {
     }
 
     /// Next argument, or a syntax error when there is none.
-    pub fn next(&mut self) -> Result<&'a Bytes, CmdError> {
+    pub fn arg(&mut self) -> Result<&'a Bytes, CmdError> {
         let a = self.argv.get(self.pos).ok_or(CmdError::Syntax)?;
         self.pos += 1;
         Ok(a)
@@ -52,11 +52,11 @@ impl<'a> Args<'a> {
     }
 
     pub fn next_i64(&mut self) -> Result<i64, CmdError> {
-        parse_i64(self.next()?)
+        parse_i64(self.arg()?)
     }
 
     pub fn next_f64(&mut self) -> Result<f64, CmdError> {
-        parse_f64(self.next()?)
+        parse_f64(self.arg()?)
     }
 }
 

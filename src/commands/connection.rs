@@ -88,24 +88,27 @@ pub fn hello(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
     let mut version = None;
     if let Some(v) = args.peek() {
-        let v = parse_i64(v).map_err(|_| {
-            CmdError::err("Protocol version is not an integer or out of range")
-        })?;
-        args.next()?;
+        let v = parse_i64(v)
+            .map_err(|_| CmdError::err("Protocol version is not an integer or out of range"))?;
+        args.arg()?;
         version = Some(match v {
             2 => RespVersion::Resp2,
             3 => RespVersion::Resp3,
-            _ => return Err(CmdError::Coded("NOPROTO unsupported protocol version".into())),
+            _ => {
+                return Err(CmdError::Coded(
+                    "NOPROTO unsupported protocol version".into(),
+                ))
+            }
         });
     }
     let mut name = None;
     while !args.is_empty() {
         if args.eat("AUTH") && args.remaining() >= 2 {
-            let user = args.next()?.clone();
-            let pass = args.next()?.clone();
+            let user = args.arg()?.clone();
+            let pass = args.arg()?.clone();
             check_password(conn, Some(&user), &pass)?;
         } else if args.eat("SETNAME") && !args.is_empty() {
-            let n = args.next()?.clone();
+            let n = args.arg()?.clone();
             validate_name(&n)?;
             name = Some(n);
         } else {
@@ -232,11 +235,15 @@ async fn client_cmd(conn: &Conn, argv: &[Bytes]) -> CmdResult {
             }
             Ok(Reply::ok())
         }
-        "INFO" if n == 2 => Ok(Reply::Verbatim(*b"txt", Bytes::from(c.info_line(now_ms()) + "\n"))),
+        "INFO" if n == 2 => Ok(Reply::Verbatim(
+            *b"txt",
+            Bytes::from(c.info_line(now_ms()) + "\n"),
+        )),
         "LIST" => client_list(conn, argv).await,
         "KILL" if n >= 3 => client_kill(conn, argv).await,
         "PAUSE" if n == 3 || n == 4 => {
-            let ms = parse_i64(&argv[2]).map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
+            let ms = parse_i64(&argv[2])
+                .map_err(|_| CmdError::err("timeout is not an integer or out of range"))?;
             if ms < 0 {
                 return Err(CmdError::err("timeout is negative"));
             }
@@ -248,13 +255,19 @@ async fn client_cmd(conn: &Conn, argv: &[Bytes]) -> CmdResult {
             };
             let until = now_ms().saturating_add(ms as u64);
             conn.ctx
-                .fan_out(|_| ShardRequest::ClientPause { until_ms: until, writes_only })
+                .fan_out(|_| ShardRequest::ClientPause {
+                    until_ms: until,
+                    writes_only,
+                })
                 .await;
             Ok(Reply::ok())
         }
         "UNPAUSE" if n == 2 => {
             conn.ctx
-                .fan_out(|_| ShardRequest::ClientPause { until_ms: 0, writes_only: false })
+                .fan_out(|_| ShardRequest::ClientPause {
+                    until_ms: 0,
+                    writes_only: false,
+                })
                 .await;
             Ok(Reply::ok())
         }
@@ -327,7 +340,11 @@ async fn client_list(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     }
     let mut lines = Vec::new();
     if only_normal {
-        for r in conn.ctx.fan_out(|_| ShardRequest::ClientList { ids: ids.clone() }).await {
+        for r in conn
+            .ctx
+            .fan_out(|_| ShardRequest::ClientList { ids: ids.clone() })
+            .await
+        {
             if let ShardReply::Lines(l) = r {
                 lines.extend(l);
             }
@@ -363,7 +380,8 @@ async fn client_kill(conn: &Conn, argv: &[Bytes]) -> CmdResult {
             let v = lossy(&pair[1]);
             match upper(&pair[0]).as_str() {
                 "ID" => {
-                    let id = parse_i64(&pair[1]).map_err(|_| CmdError::err("client-id should be greater than 0"))?;
+                    let id = parse_i64(&pair[1])
+                        .map_err(|_| CmdError::err("client-id should be greater than 0"))?;
                     if id <= 0 {
                         return Err(CmdError::err("client-id should be greater than 0"));
                     }
@@ -374,7 +392,11 @@ async fn client_kill(conn: &Conn, argv: &[Bytes]) -> CmdResult {
                 "USER" => f.user = Some(v),
                 "TYPE" => {
                     let t = v.to_ascii_lowercase();
-                    let t = if t == "slave" { "replica".to_string() } else { t };
+                    let t = if t == "slave" {
+                        "replica".to_string()
+                    } else {
+                        t
+                    };
                     if !matches!(t.as_str(), "normal" | "master" | "replica" | "pubsub") {
                         return Err(CmdError::err(format!("Unknown client type '{v}'")));
                     }
@@ -391,7 +413,11 @@ async fn client_kill(conn: &Conn, argv: &[Bytes]) -> CmdResult {
         }
     }
     let mut killed = 0;
-    for r in conn.ctx.fan_out(|_| ShardRequest::ClientKill { filter: f.clone() }).await {
+    for r in conn
+        .ctx
+        .fan_out(|_| ShardRequest::ClientKill { filter: f.clone() })
+        .await
+    {
         if let ShardReply::Count(n) = r {
             killed += n;
         }

@@ -32,7 +32,9 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
     }
     match spec.handler {
         Handler::Local(f) => Pending::Ready(f(conn, &argv).unwrap_or_else(|e| e.reply())),
-        Handler::Async(f) => Pending::Ready(f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply())),
+        Handler::Async(f) => {
+            Pending::Ready(f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply()))
+        }
         Handler::Keyed(_) => route_keyed(conn, spec, argv).await,
     }
 }
@@ -75,7 +77,12 @@ async fn pause_gate(ctx: &ShardCtx, spec: &CommandSpec) {
 }
 
 /// Keys of a keyed command grouped by owning shard (ascending).
-fn keys_by_shard(ctx: &ShardCtx, spec: &CommandSpec, db: usize, argv: &[Bytes]) -> BTreeMap<usize, Vec<LockKey>> {
+fn keys_by_shard(
+    ctx: &ShardCtx,
+    spec: &CommandSpec,
+    db: usize,
+    argv: &[Bytes],
+) -> BTreeMap<usize, Vec<LockKey>> {
     let mut by_shard: BTreeMap<usize, Vec<LockKey>> = BTreeMap::new();
     for i in spec.key_indexes(argv.len()) {
         if let Some(k) = argv.get(i) {
@@ -103,22 +110,41 @@ async fn route_keyed(conn: &Conn, spec: &'static CommandSpec, argv: Vec<Bytes>) 
     if shard != ctx.id.0 {
         return Pending::Remote(ctx.mesh.request(shard, ShardRequest::Run { db, argv }));
     }
+    match park_if_locked(ctx, spec, db, argv) {
+        // Await here so later commands of this pipeline stay behind it.
+        Err(rx) => Pending::Ready(Pending::Remote(rx).resolve().await),
+        Ok(argv) => Pending::Ready(ctx.exec_keyed(spec, db, &argv)),
+    }
+}
+
+/// Parks the command behind a transaction's locks on its keys, if any;
+/// otherwise hands `argv` back to run now.
+fn park_if_locked(
+    ctx: &ShardCtx,
+    spec: &'static CommandSpec,
+    db: usize,
+    argv: Vec<Bytes>,
+) -> Result<Vec<Bytes>, futures_channel::oneshot::Receiver<crate::server::hop::ShardReply>> {
+    let mut locks = ctx.locks.borrow_mut();
+    if locks.is_idle() {
+        return Ok(argv);
+    }
     let keys = ShardCtx::lock_keys(spec, db, &argv);
     let exclusive = spec.has(flags::WRITE);
-    {
-        let mut locks = ctx.locks.borrow_mut();
-        if !locks.available(&keys, exclusive) {
-            let (tx, rx) = futures_channel::oneshot::channel();
-            locks.wait(Waiter {
-                keys,
-                exclusive,
-                txid: None,
-                payload: Deferred::Run { spec, db, argv, to: ReplyTo::Local(tx) },
-            });
-            drop(locks);
-            // Await here so later commands of this pipeline stay behind it.
-            return Pending::Ready(Pending::Remote(rx).resolve().await);
-        }
+    if locks.available(&keys, exclusive) {
+        return Ok(argv);
     }
-    Pending::Ready(ctx.exec_keyed(spec, db, &argv))
+    let (tx, rx) = futures_channel::oneshot::channel();
+    locks.wait(Waiter {
+        keys,
+        exclusive,
+        txid: None,
+        payload: Deferred::Run {
+            spec,
+            db,
+            argv,
+            to: ReplyTo::Local(tx),
+        },
+    });
+    Err(rx)
 }

@@ -36,13 +36,19 @@ pub fn exists(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn touch(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let now = ctx.now;
     let db = ctx.db();
-    let n = argv[1..].iter().filter(|k| db.get(k, now).is_some()).count();
+    let n = argv[1..]
+        .iter()
+        .filter(|k| db.get(k, now).is_some())
+        .count();
     Ok(Reply::Integer(n as i64))
 }
 
 pub fn type_(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let now = ctx.now;
-    let name = ctx.db().peek(&argv[1], now).map_or("none", |e| e.value.type_name());
+    let name = ctx
+        .db()
+        .peek(&argv[1], now)
+        .map_or("none", |e| e.value.type_name());
     Ok(Reply::simple(name))
 }
 
@@ -195,14 +201,14 @@ pub fn db_index(raw: &[u8], databases: usize) -> Result<usize, CmdError> {
 /// COPY source destination [DB destination-db] [REPLACE]
 pub fn copy(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
-    let (src, dst) = (args.next()?, args.next()?);
+    let (src, dst) = (args.arg()?, args.arg()?);
     let mut target = ctx.db;
     let mut replace = false;
     while !args.is_empty() {
         if args.eat("REPLACE") {
             replace = true;
         } else if args.eat("DB") {
-            target = db_index(args.next()?, ctx.dbs.len())?;
+            target = db_index(args.arg()?, ctx.dbs.len())?;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -274,7 +280,10 @@ pub fn object(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         return Ok(help_reply(OBJECT_HELP));
     }
     if argv.len() != 3 || !matches!(sub.as_str(), "ENCODING" | "REFCOUNT" | "IDLETIME" | "FREQ") {
-        return Err(CmdError::UnknownSubcommand(lossy(&argv[1]), "OBJECT".into()));
+        return Err(CmdError::UnknownSubcommand(
+            lossy(&argv[1]),
+            "OBJECT".into(),
+        ));
     }
     let now = ctx.now;
     let lfu = ctx.lfu;
@@ -311,7 +320,7 @@ fn idle_seconds(e: &Entry, now: u64) -> u32 {
 /// MEMORY USAGE key [SAMPLES count]
 pub fn memory_usage(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(&argv[1..]);
-    let key = args.next()?;
+    let key = args.arg()?;
     while !args.is_empty() {
         if args.eat("SAMPLES") {
             args.next_i64()?;
@@ -392,6 +401,9 @@ pub fn memory(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     match upper(&argv[1]).as_str() {
         "USAGE" if argv.len() >= 3 => memory_usage(ctx, argv),
         "HELP" if argv.len() == 2 => Ok(help_reply(MEMORY_HELP)),
-        _ => Err(CmdError::UnknownSubcommand(lossy(&argv[1]), "MEMORY".into())),
+        _ => Err(CmdError::UnknownSubcommand(
+            lossy(&argv[1]),
+            "MEMORY".into(),
+        )),
     }
 }

@@ -35,7 +35,10 @@ pub fn keys(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
         let mut out = Vec::new();
         for r in conn
             .ctx
-            .fan_out(|_| ShardRequest::Keys { db, filter: filter.clone() })
+            .fan_out(|_| ShardRequest::Keys {
+                db,
+                filter: filter.clone(),
+            })
             .await
         {
             if let ShardReply::Keys(k) = r {
@@ -59,7 +62,7 @@ pub fn scan(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
         let mut count = 10usize;
         while !args.is_empty() {
             if args.eat("MATCH") {
-                let p = args.next()?.clone();
+                let p = args.arg()?.clone();
                 // "*" matches everything: skip the matching work.
                 filter.pattern = (p.as_ref() != b"*").then_some(p);
             } else if args.eat("COUNT") {
@@ -69,7 +72,7 @@ pub fn scan(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 }
                 count = c as usize;
             } else if args.eat("TYPE") {
-                filter.type_name = Some(lossy(args.next()?));
+                filter.type_name = Some(lossy(args.arg()?));
             } else {
                 return Err(CmdError::Syntax);
             }
@@ -85,7 +88,15 @@ pub fn scan(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
         let db = conn.client.db.get();
         let reply = conn
             .ctx
-            .hop(shard as usize, ShardRequest::Scan { db, from_slot, count, filter })
+            .hop(
+                shard as usize,
+                ShardRequest::Scan {
+                    db,
+                    from_slot,
+                    count,
+                    filter,
+                },
+            )
             .await;
         let ShardReply::Scan(keys, next) = reply else {
             return Err(CmdError::err("internal error during SCAN"));
@@ -115,7 +126,13 @@ pub fn randomkey(conn: Conn, _argv: Vec<Bytes>) -> BoxFut {
             let shard = (seed as usize + i) % n;
             let r = conn
                 .ctx
-                .hop(shard, ShardRequest::RandomKey { db, seed: seed.rotate_left(i as u32) })
+                .hop(
+                    shard,
+                    ShardRequest::RandomKey {
+                        db,
+                        seed: seed.rotate_left(i as u32),
+                    },
+                )
                 .await;
             if let ShardReply::Key(Some(k)) = r {
                 return Ok(Reply::Bulk(k));
@@ -144,7 +161,9 @@ async fn sum_counts(conn: &Conn, make: impl FnMut(usize) -> ShardRequest) -> u64
 pub fn dbsize(conn: Conn, _argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {
         let db = conn.client.db.get();
-        Ok(Reply::Integer(sum_counts(&conn, |_| ShardRequest::DbSize { db }).await as i64))
+        Ok(Reply::Integer(
+            sum_counts(&conn, |_| ShardRequest::DbSize { db }).await as i64,
+        ))
     })
 }
 
@@ -188,7 +207,9 @@ pub fn swapdb(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
 }
 
 pub fn time(_conn: &Conn, _argv: &[Bytes]) -> CmdResult {
-    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     Ok(Reply::Array(vec![
         Reply::Bulk(Bytes::from(d.as_secs().to_string())),
         Reply::Bulk(Bytes::from(d.subsec_micros().to_string())),
@@ -242,7 +263,9 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {
         let allowed = match conn.ctx.config.borrow().enable_debug_command() {
             "yes" => true,
-            "local" => conn.client.addr.starts_with("127.") || conn.client.addr.starts_with("[::1]"),
+            "local" => {
+                conn.client.addr.starts_with("127.") || conn.client.addr.starts_with("[::1]")
+            }
             _ => false,
         };
         if !allowed {
@@ -258,7 +281,9 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             }
             "SET-ACTIVE-EXPIRE" if argv.len() == 3 => {
                 let on = parse_i64(&argv[2])? != 0;
-                conn.ctx.fan_out(|_| ShardRequest::SetActiveExpire(on)).await;
+                conn.ctx
+                    .fan_out(|_| ShardRequest::SetActiveExpire(on))
+                    .await;
                 Ok(Reply::ok())
             }
             _ => Err(CmdError::UnknownSubcommand(lossy(&argv[1]), "DEBUG".into())),
@@ -296,9 +321,16 @@ pub fn config(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 Ok(Reply::Map(pairs))
             }
             "SET" if n >= 4 && n % 2 == 0 => {
-                let pairs = argv[2..].chunks_exact(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+                let pairs = argv[2..]
+                    .chunks_exact(2)
+                    .map(|p| (p[0].clone(), p[1].clone()))
+                    .collect();
                 let control = conn.ctx.control_peer();
-                match conn.ctx.hop(control, ShardRequest::ConfigSet { pairs }).await {
+                match conn
+                    .ctx
+                    .hop(control, ShardRequest::ConfigSet { pairs })
+                    .await
+                {
                     ShardReply::Done => Ok(Reply::ok()),
                     ShardReply::Err(e) => Err(CmdError::Coded(e)),
                     _ => Err(CmdError::err("internal error during CONFIG SET")),
@@ -317,8 +349,14 @@ pub fn config(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 Ok(Reply::ok())
             }
             "HELP" if n == 2 => Ok(help_reply(CONFIG_HELP)),
-            "SET" | "GET" => Err(CmdError::WrongArity(format!("config|{}", sub.to_ascii_lowercase()))),
-            _ => Err(CmdError::UnknownSubcommand(lossy(&argv[1]), "CONFIG".into())),
+            "SET" | "GET" => Err(CmdError::WrongArity(format!(
+                "config|{}",
+                sub.to_ascii_lowercase()
+            ))),
+            _ => Err(CmdError::UnknownSubcommand(
+                lossy(&argv[1]),
+                "CONFIG".into(),
+            )),
         }
     })
 }
@@ -330,7 +368,11 @@ fn command_info(c: &CommandSpec) -> Reply {
         .filter(|(f, _)| c.has(*f))
         .map(|(_, n)| Reply::simple(n))
         .collect();
-    let cats = c.categories().into_iter().map(|s| Reply::Simple(Bytes::from(s))).collect();
+    let cats = c
+        .categories()
+        .into_iter()
+        .map(|s| Reply::Simple(Bytes::from(s)))
+        .collect();
     Reply::Array(vec![
         Reply::bulk_str(c.name),
         Reply::Integer(c.arity as i64),
@@ -374,7 +416,9 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
     let sub = upper(&argv[1]);
     match sub.as_str() {
         "COUNT" if argv.len() == 2 => Ok(Reply::Integer(COMMANDS.len() as i64)),
-        "LIST" => Ok(Reply::Array(COMMANDS.iter().map(|c| Reply::bulk_str(c.name)).collect())),
+        "LIST" => Ok(Reply::Array(
+            COMMANDS.iter().map(|c| Reply::bulk_str(c.name)).collect(),
+        )),
         "INFO" => {
             if argv.len() == 2 {
                 return Ok(Reply::Array(COMMANDS.iter().map(command_info).collect()));
@@ -414,7 +458,9 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
                 return Err(CmdError::err("Invalid command specified"));
             };
             if !spec.arity_ok(cmd_argv.len()) {
-                return Err(CmdError::err("Invalid number of arguments specified for command"));
+                return Err(CmdError::err(
+                    "Invalid number of arguments specified for command",
+                ));
             }
             let keys: Vec<Reply> = spec
                 .key_indexes(cmd_argv.len())
@@ -427,7 +473,10 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
             Ok(Reply::Array(keys))
         }
         "HELP" if argv.len() == 2 => Ok(help_reply(COMMAND_HELP)),
-        _ => Err(CmdError::UnknownSubcommand(lossy(&argv[1]), "COMMAND".into())),
+        _ => Err(CmdError::UnknownSubcommand(
+            lossy(&argv[1]),
+            "COMMAND".into(),
+        )),
     }
 }
 
@@ -455,9 +504,14 @@ fn rusage() -> (f64, f64) {
 /// INFO [section ...]: Redis 7.0 section and field names.
 pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {
-        let wanted: Vec<String> = argv[1..].iter().map(|a| lossy(a).to_ascii_lowercase()).collect();
+        let wanted: Vec<String> = argv[1..]
+            .iter()
+            .map(|a| lossy(a).to_ascii_lowercase())
+            .collect();
         let all = wanted.is_empty()
-            || wanted.iter().any(|w| w == "all" || w == "everything" || w == "default");
+            || wanted
+                .iter()
+                .any(|w| w == "all" || w == "everything" || w == "default");
         let want = |s: &str| all || wanted.iter().any(|w| w == s);
         let mut total = ShardStats::default();
         for r in conn.ctx.fan_out(|_| ShardRequest::Stats).await {
@@ -581,7 +635,11 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             let mut s = String::new();
             for (i, k) in total.keyspace.iter().enumerate() {
                 if k.keys > 0 {
-                    let _ = write!(s, "db{i}:keys={},expires={},avg_ttl={}\r\n", k.keys, k.expires, k.avg_ttl);
+                    let _ = write!(
+                        s,
+                        "db{i}:keys={},expires={},avg_ttl={}\r\n",
+                        k.keys, k.expires, k.avg_ttl
+                    );
                 }
             }
             section("Keyspace", s);

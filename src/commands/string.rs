@@ -84,7 +84,7 @@ fn ttl_option(args: &mut Args, now: u64, cmd: &str) -> Result<Option<u64>, CmdEr
     } else {
         return Ok(None);
     };
-    let raw = args.next()?;
+    let raw = args.arg()?;
     expire_arg(raw, unit, abs, now, cmd).map(Some)
 }
 
@@ -117,8 +117,8 @@ pub fn key_copy(key: &Bytes) -> Bytes {
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
 pub fn set(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
-    let key = args.next()?;
-    let value = args.next()?;
+    let key = args.arg()?;
+    let value = args.arg()?;
     let (mut nx, mut xx, mut get) = (false, false, false);
     let mut ttl = Ttl::Clear;
     let mut ttl_given = false;
@@ -156,10 +156,18 @@ pub fn set(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         ctx.db().contains(key, now)
     };
     if (nx && exists) || (xx && !exists) {
-        return Ok(if get { old.map_or(Reply::Nil, Reply::Bulk) } else { Reply::Nil });
+        return Ok(if get {
+            old.map_or(Reply::Nil, Reply::Bulk)
+        } else {
+            Reply::Nil
+        });
     }
     store(ctx, key, new_str(value), ttl);
-    Ok(if get { old.map_or(Reply::Nil, Reply::Bulk) } else { Reply::ok() })
+    Ok(if get {
+        old.map_or(Reply::Nil, Reply::Bulk)
+    } else {
+        Reply::ok()
+    })
 }
 
 pub fn setnx(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
@@ -208,7 +216,7 @@ pub fn getdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
 pub fn getex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
-    let key = args.next()?;
+    let key = args.arg()?;
     let mut change: Option<u64> = None; // Some(0) = persist
     let mut given = false;
     while !args.is_empty() {
@@ -279,7 +287,10 @@ pub fn mset(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn msetnx(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     check_pairs(argv, "msetnx")?;
     let now = ctx.now;
-    if argv[1..].chunks_exact(2).any(|p| ctx.db().contains(&p[0], now)) {
+    if argv[1..]
+        .chunks_exact(2)
+        .any(|p| ctx.db().contains(&p[0], now))
+    {
         return Ok(Reply::Integer(0));
     }
     for pair in argv[1..].chunks_exact(2) {
@@ -304,8 +315,12 @@ pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     ctx.dirty += 1;
     match cur_len {
         None => {
-            ctx.db()
-                .insert(key_copy(key), Value::Str(StrValue::Raw(key_copy(extra))), 0, now);
+            ctx.db().insert(
+                key_copy(key),
+                Value::Str(StrValue::Raw(key_copy(extra))),
+                0,
+                now,
+            );
             Ok(Reply::Integer(extra.len() as i64))
         }
         Some(len) => {
@@ -322,7 +337,9 @@ pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn strlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer(read_str(ctx, &argv[1])?.map_or(0, StrValue::len) as i64))
+    Ok(Reply::Integer(
+        read_str(ctx, &argv[1])?.map_or(0, StrValue::len) as i64,
+    ))
 }
 
 /// INCR/DECR/INCRBY/DECRBY core (`incrDecrCommand`).
@@ -515,7 +532,7 @@ fn bit_unit(args: &mut Args) -> Result<strops::BitUnit, CmdError> {
 /// BITCOUNT key [start end [BYTE|BIT]]
 pub fn bitcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
-    let key = args.next()?;
+    let key = args.arg()?;
     let range = match args.remaining() {
         0 => None,
         1 => return Err(CmdError::Syntax),
@@ -535,15 +552,23 @@ pub fn bitcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// BITPOS key bit [start [end [BYTE|BIT]]]
 pub fn bitpos(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
-    let key = args.next()?;
-    let bit = match args.next()?.as_ref() {
+    let key = args.arg()?;
+    let bit = match args.arg()?.as_ref() {
         b"1" => true,
         b"0" => false,
         _ => return Err(CmdError::err("The bit argument must be 1 or 0.")),
     };
-    let start = if args.is_empty() { None } else { Some(args.next_i64()?) };
+    let start = if args.is_empty() {
+        None
+    } else {
+        Some(args.next_i64()?)
+    };
     let end_given = !args.is_empty();
-    let end = if end_given { Some(args.next_i64()?) } else { None };
+    let end = if end_given {
+        Some(args.next_i64()?)
+    } else {
+        None
+    };
     let unit = bit_unit(&mut args)?;
     let mut scratch = Vec::new();
     Ok(Reply::Integer(match read_str(ctx, key)? {
@@ -600,7 +625,7 @@ pub fn bitop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
 pub fn lcs(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut args = Args::new(argv);
-    let (k1, k2) = (args.next()?, args.next()?);
+    let (k1, k2) = (args.arg()?, args.arg()?);
     let (mut want_len, mut idx, mut with_len) = (false, false, false);
     let mut min_len = 0usize;
     while !args.is_empty() {
@@ -622,9 +647,13 @@ pub fn lcs(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         ));
     }
     let mut s1 = Vec::new();
-    let a = read_str(ctx, k1)?.map(|s| s.as_slice(&mut s1).to_vec()).unwrap_or_default();
+    let a = read_str(ctx, k1)?
+        .map(|s| s.as_slice(&mut s1).to_vec())
+        .unwrap_or_default();
     let mut s2 = Vec::new();
-    let b = read_str(ctx, k2)?.map(|s| s.as_slice(&mut s2).to_vec()).unwrap_or_default();
+    let b = read_str(ctx, k2)?
+        .map(|s| s.as_slice(&mut s2).to_vec())
+        .unwrap_or_default();
     if strops::lcs_table_too_big(a.len(), b.len(), ctx.proto_max_bulk_len) {
         return Err(CmdError::err(
             "Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",

@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use super::{connection as conn, keys, server as srv, string as s};
-use crate::server::connection::{AsyncHandler, Conn};
 use super::{CmdResult, KeyCtx};
+use crate::server::connection::{AsyncHandler, Conn};
 
 /// Command flags, as in Redis's `CMD_*` (names as COMMAND INFO shows them).
 pub mod flags {
@@ -103,7 +103,11 @@ impl CommandSpec {
         } else {
             last as usize
         };
-        let end = if first == 0 { 0 } else { last.min(argc.saturating_sub(1)) + 1 };
+        let end = if first == 0 {
+            0
+        } else {
+            last.min(argc.saturating_sub(1)) + 1
+        };
         (first..end.max(first)).step_by(step)
     }
 
@@ -176,7 +180,14 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("decr", 2, RWD | FAST, K1, "string", Keyed(s::decr)),
     cmd("incrby", 3, RWD | FAST, K1, "string", Keyed(s::incrby)),
     cmd("decrby", 3, RWD | FAST, K1, "string", Keyed(s::decrby)),
-    cmd("incrbyfloat", 3, RWD | FAST, K1, "string", Keyed(s::incrbyfloat)),
+    cmd(
+        "incrbyfloat",
+        3,
+        RWD | FAST,
+        K1,
+        "string",
+        Keyed(s::incrbyfloat),
+    ),
     cmd("getrange", 4, RO, K1, "string", Keyed(s::getrange)),
     cmd("substr", 4, RO, K1, "string", Keyed(s::getrange)),
     cmd("setrange", 4, RWD, K1, "string", Keyed(s::setrange)),
@@ -190,47 +201,208 @@ pub static COMMANDS: &[CommandSpec] = &[
     // Generic key commands.
     cmd("del", -2, RW, KALL, "keyspace", Keyed(keys::del)),
     cmd("unlink", -2, RW | FAST, KALL, "keyspace", Keyed(keys::del)),
-    cmd("exists", -2, RO | FAST, KALL, "keyspace", Keyed(keys::exists)),
+    cmd(
+        "exists",
+        -2,
+        RO | FAST,
+        KALL,
+        "keyspace",
+        Keyed(keys::exists),
+    ),
     cmd("touch", -2, RO | FAST, KALL, "keyspace", Keyed(keys::touch)),
     cmd("type", 2, RO | FAST, K1, "keyspace", Keyed(keys::type_)),
     cmd("expire", -3, RW | FAST, K1, "keyspace", Keyed(keys::expire)),
-    cmd("pexpire", -3, RW | FAST, K1, "keyspace", Keyed(keys::pexpire)),
-    cmd("expireat", -3, RW | FAST, K1, "keyspace", Keyed(keys::expireat)),
-    cmd("pexpireat", -3, RW | FAST, K1, "keyspace", Keyed(keys::pexpireat)),
+    cmd(
+        "pexpire",
+        -3,
+        RW | FAST,
+        K1,
+        "keyspace",
+        Keyed(keys::pexpire),
+    ),
+    cmd(
+        "expireat",
+        -3,
+        RW | FAST,
+        K1,
+        "keyspace",
+        Keyed(keys::expireat),
+    ),
+    cmd(
+        "pexpireat",
+        -3,
+        RW | FAST,
+        K1,
+        "keyspace",
+        Keyed(keys::pexpireat),
+    ),
     cmd("ttl", 2, RO | FAST, K1, "keyspace", Keyed(keys::ttl)),
     cmd("pttl", 2, RO | FAST, K1, "keyspace", Keyed(keys::pttl)),
-    cmd("expiretime", 2, RO | FAST, K1, "keyspace", Keyed(keys::expiretime)),
-    cmd("pexpiretime", 2, RO | FAST, K1, "keyspace", Keyed(keys::pexpiretime)),
-    cmd("persist", 2, RW | FAST, K1, "keyspace", Keyed(keys::persist)),
+    cmd(
+        "expiretime",
+        2,
+        RO | FAST,
+        K1,
+        "keyspace",
+        Keyed(keys::expiretime),
+    ),
+    cmd(
+        "pexpiretime",
+        2,
+        RO | FAST,
+        K1,
+        "keyspace",
+        Keyed(keys::pexpiretime),
+    ),
+    cmd(
+        "persist",
+        2,
+        RW | FAST,
+        K1,
+        "keyspace",
+        Keyed(keys::persist),
+    ),
     cmd("rename", 3, RW, K12, "keyspace", Keyed(keys::rename)),
-    cmd("renamenx", 3, RW | FAST, K12, "keyspace", Keyed(keys::renamenx)),
+    cmd(
+        "renamenx",
+        3,
+        RW | FAST,
+        K12,
+        "keyspace",
+        Keyed(keys::renamenx),
+    ),
     cmd("copy", -3, RWD, K12, "keyspace", Keyed(keys::copy)),
     cmd("move", 3, RW | FAST, K1, "keyspace", Keyed(keys::move_)),
     cmd("object", -2, RO, (2, 2, 1), "keyspace", Keyed(keys::object)),
     cmd("memory", -2, RO, (2, 2, 1), "keyspace", Keyed(keys::memory)),
     cmd("keys", 2, RO, NOKEYS, "keyspace", Async(srv::keys)),
     cmd("scan", -2, RO, NOKEYS, "keyspace", Async(srv::scan)),
-    cmd("randomkey", 1, RO, NOKEYS, "keyspace", Async(srv::randomkey)),
-    cmd("dbsize", 1, RO | FAST, NOKEYS, "keyspace", Async(srv::dbsize)),
+    cmd(
+        "randomkey",
+        1,
+        RO,
+        NOKEYS,
+        "keyspace",
+        Async(srv::randomkey),
+    ),
+    cmd(
+        "dbsize",
+        1,
+        RO | FAST,
+        NOKEYS,
+        "keyspace",
+        Async(srv::dbsize),
+    ),
     cmd("flushdb", -1, RW, NOKEYS, "keyspace", Async(srv::flushdb)),
     cmd("flushall", -1, RW, NOKEYS, "keyspace", Async(srv::flushall)),
-    cmd("swapdb", 3, RW | FAST, NOKEYS, "keyspace", Async(srv::swapdb)),
+    cmd(
+        "swapdb",
+        3,
+        RW | FAST,
+        NOKEYS,
+        "keyspace",
+        Async(srv::swapdb),
+    ),
     // Connection.
-    cmd("ping", -1, FAST | SENTINEL, NOKEYS, "connection", Local(conn::ping)),
+    cmd(
+        "ping",
+        -1,
+        FAST | SENTINEL,
+        NOKEYS,
+        "connection",
+        Local(conn::ping),
+    ),
     cmd("echo", 2, FAST, NOKEYS, "connection", Local(conn::echo)),
-    cmd("quit", -1, ALLOW_BUSY | NO_AUTH | CONN | FAST, NOKEYS, "connection", Local(conn::quit)),
-    cmd("reset", 1, NO_AUTH | CONN | FAST, NOKEYS, "connection", Local(conn::reset)),
-    cmd("hello", -1, NO_AUTH | CONN | FAST | SENTINEL, NOKEYS, "connection", Local(conn::hello)),
-    cmd("auth", -2, NO_AUTH | CONN | FAST | SENTINEL, NOKEYS, "connection", Local(conn::auth)),
-    cmd("select", 2, LOADING | STALE | FAST, NOKEYS, "connection", Local(conn::select)),
-    cmd("client", -2, CONN | SENTINEL, NOKEYS, "connection", Async(conn::client)),
+    cmd(
+        "quit",
+        -1,
+        ALLOW_BUSY | NO_AUTH | CONN | FAST,
+        NOKEYS,
+        "connection",
+        Local(conn::quit),
+    ),
+    cmd(
+        "reset",
+        1,
+        NO_AUTH | CONN | FAST,
+        NOKEYS,
+        "connection",
+        Local(conn::reset),
+    ),
+    cmd(
+        "hello",
+        -1,
+        NO_AUTH | CONN | FAST | SENTINEL,
+        NOKEYS,
+        "connection",
+        Local(conn::hello),
+    ),
+    cmd(
+        "auth",
+        -2,
+        NO_AUTH | CONN | FAST | SENTINEL,
+        NOKEYS,
+        "connection",
+        Local(conn::auth),
+    ),
+    cmd(
+        "select",
+        2,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "connection",
+        Local(conn::select),
+    ),
+    cmd(
+        "client",
+        -2,
+        CONN | SENTINEL,
+        NOKEYS,
+        "connection",
+        Async(conn::client),
+    ),
     // Server.
-    cmd("info", -1, LOADING | STALE | SENTINEL, NOKEYS, "server", Async(srv::info)),
+    cmd(
+        "info",
+        -1,
+        LOADING | STALE | SENTINEL,
+        NOKEYS,
+        "server",
+        Async(srv::info),
+    ),
     cmd("config", -2, SRV, NOKEYS, "server", Async(srv::config)),
-    cmd("command", -1, LOADING | STALE | SENTINEL, NOKEYS, "connection", Local(srv::command)),
-    cmd("time", 1, LOADING | STALE | FAST, NOKEYS, "server", Local(srv::time)),
-    cmd("lastsave", 1, LOADING | STALE | FAST, NOKEYS, "server", Local(srv::lastsave)),
-    cmd("shutdown", -1, SRV | NO_MULTI | ALLOW_BUSY | SENTINEL, NOKEYS, "server", Async(srv::shutdown)),
+    cmd(
+        "command",
+        -1,
+        LOADING | STALE | SENTINEL,
+        NOKEYS,
+        "connection",
+        Local(srv::command),
+    ),
+    cmd(
+        "time",
+        1,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "server",
+        Local(srv::time),
+    ),
+    cmd(
+        "lastsave",
+        1,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "server",
+        Local(srv::lastsave),
+    ),
+    cmd(
+        "shutdown",
+        -1,
+        SRV | NO_MULTI | ALLOW_BUSY | SENTINEL,
+        NOKEYS,
+        "server",
+        Async(srv::shutdown),
+    ),
     cmd("debug", -2, SRV, NOKEYS, "server", Async(srv::debug)),
 ];
 

@@ -64,7 +64,11 @@ impl ProtocolError {
     /// The byte Redis puts in `expected '$', got '%c'`: `addReplyErrorFormat`
     /// maps `\r` and `\n` to spaces so the error stays one line.
     fn shown_byte(b: u8) -> u8 {
-        if b == b'\r' || b == b'\n' { b' ' } else { b }
+        if b == b'\r' || b == b'\n' {
+            b' '
+        } else {
+            b
+        }
     }
 
     /// Full error text, e.g. `"ERR Protocol error: invalid multibulk length"`.

@@ -20,5 +20,5 @@ mod parse;
 
 pub use encode::encode;
 pub use error::ProtocolError;
-pub use frame::{Reply, RespVersion, format_double};
+pub use frame::{format_double, Reply, RespVersion};
 pub use parse::{Limits, RequestDecoder};

@@ -30,7 +30,9 @@ const EXPIRE_BATCH: usize = 1000;
 pub fn allowed_cpus() -> Vec<usize> {
     // SAFETY: sched_getaffinity fills the cpu_set_t we pass.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+    let ok =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) }
+            == 0;
     let cpus: Vec<usize> = if ok {
         (0..libc::CPU_SETSIZE as usize)
             .filter(|&c| unsafe { libc::CPU_ISSET(c, &set) })
@@ -62,7 +64,9 @@ fn level_of(cfg: &Config) -> LevelFilter {
 pub fn init_logging(cfg: &Config) -> Result<(), String> {
     use tracing_subscriber::prelude::*;
     let (filter, handle) = tracing_subscriber::reload::Layer::new(level_of(cfg));
-    let fmt = tracing_subscriber::fmt::layer().with_target(false).with_ansi(false);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(false);
     let registry = tracing_subscriber::registry().with(filter);
     if cfg.logfile().is_empty() {
         registry.with(fmt.with_writer(std::io::stdout)).init();
@@ -72,7 +76,9 @@ pub fn init_logging(cfg: &Config) -> Result<(), String> {
             .append(true)
             .open(cfg.logfile())
             .map_err(|e| format!("Can't open the log file: {e}"))?;
-        registry.with(fmt.with_writer(std::sync::Mutex::new(file))).init();
+        registry
+            .with(fmt.with_writer(std::sync::Mutex::new(file)))
+            .init();
     }
     let _ = LOG_LEVEL.set(handle);
     Ok(())
@@ -156,8 +162,13 @@ pub fn run(config: Config) -> Result<(), String> {
     let mut handles = Vec::new();
     for i in 0..nshards {
         let cpu = cpus.get(i % cpus.len().max(1)).copied().unwrap_or(0);
-        let (mesh, config, shared, ready, addrs) =
-            (mesh.clone(), config.clone(), shared.clone(), ready_tx.clone(), addrs.clone());
+        let (mesh, config, shared, ready, addrs) = (
+            mesh.clone(),
+            config.clone(),
+            shared.clone(),
+            ready_tx.clone(),
+            addrs.clone(),
+        );
         let builder = LocalExecutorBuilder::new(if nshards <= cpus.len() {
             Placement::Fixed(cpu)
         } else {
@@ -165,9 +176,12 @@ pub fn run(config: Config) -> Result<(), String> {
         })
         .name(&format!("shard-{i}"))
         .io_memory(1 << 20);
-        let h = builder
-            .spawn(move || async move { shard_main(mesh, nshards, config, shared, addrs, ready).await })
-            .map_err(|e| format!("cannot start shard {i}: {e}"))?;
+        let h =
+            builder
+                .spawn(move || async move {
+                    shard_main(mesh, nshards, config, shared, addrs, ready).await
+                })
+                .map_err(|e| format!("cannot start shard {i}: {e}"))?;
         handles.push(h);
     }
     {
@@ -212,9 +226,20 @@ async fn shard_main(
     let id = senders.peer_id();
     let backlog = config.tcp_backlog();
     let m = Rc::new(Mesh::new(id, nshards + 1));
-    let ctx = Rc::new(ShardCtx::new(ShardId(id), nshards, config, shared, m.clone()));
+    let ctx = Rc::new(ShardCtx::new(
+        ShardId(id),
+        nshards,
+        config,
+        shared,
+        m.clone(),
+    ));
     let serve_ctx = ctx.clone();
-    hop::start(m, senders, receivers, Rc::new(move |req, to| serve_ctx.serve(req, to)));
+    hop::start(
+        m,
+        senders,
+        receivers,
+        Rc::new(move |req, to| serve_ctx.serve(req, to)),
+    );
     for a in &addrs {
         if let Err(e) = listener::start(ctx.clone(), a.addr, backlog) {
             let _ = ready.send(Err(format!(
@@ -226,7 +251,11 @@ async fn shard_main(
     }
     let _ = ready.send(Ok(()));
     // Background work gets fewer shares than client I/O.
-    let tq = glommio::executor().create_task_queue(Shares::Static(100), glommio::Latency::NotImportant, "expire");
+    let tq = glommio::executor().create_task_queue(
+        Shares::Static(100),
+        glommio::Latency::NotImportant,
+        "expire",
+    );
     let expire_ctx = ctx.clone();
     let _ = glommio::spawn_local_into(
         async move {
@@ -271,6 +300,11 @@ async fn control_main(
         config: std::cell::RefCell::new(config),
     });
     let serve_ctl = ctl.clone();
-    hop::start(m, senders, receivers, Rc::new(move |req, to| serve_ctl.serve(req, to)));
+    hop::start(
+        m,
+        senders,
+        receivers,
+        Rc::new(move |req, to| serve_ctl.serve(req, to)),
+    );
     std::future::pending::<()>().await;
 }

@@ -42,7 +42,14 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(id: u64, addr: String, laddr: String, fd: i32, now: u64, authenticated: bool) -> Client {
+    pub fn new(
+        id: u64,
+        addr: String,
+        laddr: String,
+        fd: i32,
+        now: u64,
+        authenticated: bool,
+    ) -> Client {
         Client {
             id,
             addr,

@@ -57,12 +57,20 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Serves one accepted connection until it closes.
 pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
-    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
-    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let addr = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let laddr = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
     let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
     if !ctx.admit_client() {
         ctx.rejected.set(ctx.rejected.get() + 1);
-        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        let _ = stream
+            .write_all(b"-ERR max number of clients reached\r\n")
+            .await;
         let _ = stream.close().await;
         return;
     }

@@ -70,7 +70,13 @@ pub struct ShardCtx {
 }
 
 impl ShardCtx {
-    pub fn new(id: ShardId, nshards: usize, config: Arc<Config>, shared: Arc<Shared>, mesh: Rc<Mesh>) -> ShardCtx {
+    pub fn new(
+        id: ShardId,
+        nshards: usize,
+        config: Arc<Config>,
+        shared: Arc<Shared>,
+        mesh: Rc<Mesh>,
+    ) -> ShardCtx {
         let slots = SlotMap::new(nshards);
         let my_slots = slots.slots_of(id).map(|s| s.0).collect();
         let databases = config.databases();
@@ -119,11 +125,16 @@ impl ShardCtx {
     /// for the reply.
     pub async fn hop(&self, shard: usize, req: ShardRequest) -> ShardReply {
         let rx = self.hop_start(shard, req);
-        rx.await.unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into()))
+        rx.await
+            .unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into()))
     }
 
     /// Sends `req` now; the reply arrives on the returned receiver.
-    pub fn hop_start(&self, shard: usize, req: ShardRequest) -> futures_channel::oneshot::Receiver<ShardReply> {
+    pub fn hop_start(
+        &self,
+        shard: usize,
+        req: ShardRequest,
+    ) -> futures_channel::oneshot::Receiver<ShardReply> {
         if shard == self.id.0 {
             let (tx, rx) = futures_channel::oneshot::channel();
             self.serve(req, ReplyTo::Local(tx));
@@ -145,10 +156,15 @@ impl ShardCtx {
     /// Sends one request to every shard (all sent before any is awaited) and
     /// returns the replies in shard order.
     pub async fn fan_out(&self, mut make: impl FnMut(usize) -> ShardRequest) -> Vec<ShardReply> {
-        let rxs: Vec<_> = (0..self.nshards()).map(|s| self.hop_start(s, make(s))).collect();
+        let rxs: Vec<_> = (0..self.nshards())
+            .map(|s| self.hop_start(s, make(s)))
+            .collect();
         let mut out = Vec::with_capacity(rxs.len());
         for rx in rxs {
-            out.push(rx.await.unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into())));
+            out.push(
+                rx.await
+                    .unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into())),
+            );
         }
         out
     }
@@ -160,7 +176,11 @@ impl ShardCtx {
         };
         let (proto_max_bulk_len, lfu) = {
             let cfg = self.config.borrow();
-            (cfg.proto_max_bulk_len(), cfg.value("maxmemory-policy").is_some_and(|p| p.contains("lfu")))
+            (
+                cfg.proto_max_bulk_len(),
+                cfg.value("maxmemory-policy")
+                    .is_some_and(|p| p.contains("lfu")),
+            )
         };
         let mut shard = self.shard.borrow_mut();
         let shard = &mut *shard;
@@ -190,26 +210,45 @@ impl ShardCtx {
         let reply = match req {
             ShardRequest::Run { db, argv } => {
                 let Some(spec) = argv.first().and_then(|n| table::lookup(n)) else {
-                    self.mesh.reply(to, ShardReply::Reply(CmdError::err("internal: unknown command in hop").reply()));
+                    self.mesh.reply(
+                        to,
+                        ShardReply::Reply(
+                            CmdError::err("internal: unknown command in hop").reply(),
+                        ),
+                    );
                     return;
                 };
                 let keys = Self::lock_keys(spec, db, &argv);
                 let exclusive = spec.has(table::flags::WRITE);
                 let mut locks = self.locks.borrow_mut();
                 if !locks.available(&keys, exclusive) {
-                    locks.wait(Waiter { keys, exclusive, txid: None, payload: Deferred::Run { spec, db, argv, to } });
+                    locks.wait(Waiter {
+                        keys,
+                        exclusive,
+                        txid: None,
+                        payload: Deferred::Run { spec, db, argv, to },
+                    });
                     return;
                 }
                 drop(locks);
                 ShardReply::Reply(self.exec_keyed(spec, db, &argv))
             }
-            ShardRequest::Lock { txid, keys, exclusive } => {
+            ShardRequest::Lock {
+                txid,
+                keys,
+                exclusive,
+            } => {
                 let mut locks = self.locks.borrow_mut();
                 if locks.available(&keys, exclusive) {
                     locks.acquire(txid, keys, exclusive);
                     ShardReply::Done
                 } else {
-                    locks.wait(Waiter { keys, exclusive, txid: Some(txid), payload: Deferred::Granted { to } });
+                    locks.wait(Waiter {
+                        keys,
+                        exclusive,
+                        txid: Some(txid),
+                        payload: Deferred::Granted { to },
+                    });
                     return;
                 }
             }
@@ -227,7 +266,9 @@ impl ShardCtx {
                 let mut shard = self.shard.borrow_mut();
                 shard.dirty += dirty;
                 for ((db, key), entry) in writes {
-                    let Some(d) = shard.dbs.get_mut(db) else { continue };
+                    let Some(d) = shard.dbs.get_mut(db) else {
+                        continue;
+                    };
                     match entry {
                         Some(e) => {
                             d.put_entry(key, e, now);
@@ -244,18 +285,34 @@ impl ShardCtx {
                 self.run_ready();
                 ShardReply::Done
             }
-            ShardRequest::DbSize { db } => {
-                ShardReply::Count(self.shard.borrow().dbs.get(db).map_or(0, |d| d.len() as u64))
-            }
+            ShardRequest::DbSize { db } => ShardReply::Count(
+                self.shard
+                    .borrow()
+                    .dbs
+                    .get(db)
+                    .map_or(0, |d| d.len() as u64),
+            ),
             ShardRequest::Keys { db, filter } => {
                 let shard = self.shard.borrow();
-                ShardReply::Keys(shard.dbs.get(db).map(|d| op_keys(d, now_ms(), &filter)).unwrap_or_default())
+                ShardReply::Keys(
+                    shard
+                        .dbs
+                        .get(db)
+                        .map(|d| op_keys(d, now_ms(), &filter))
+                        .unwrap_or_default(),
+                )
             }
-            ShardRequest::Scan { db, from_slot, count, filter } => {
+            ShardRequest::Scan {
+                db,
+                from_slot,
+                count,
+                filter,
+            } => {
                 let shard = self.shard.borrow();
                 match shard.dbs.get(db) {
                     Some(d) => {
-                        let (keys, next) = op_scan(d, &self.my_slots, from_slot, count, now_ms(), &filter);
+                        let (keys, next) =
+                            op_scan(d, &self.my_slots, from_slot, count, now_ms(), &filter);
                         ShardReply::Scan(keys, next)
                     }
                     None => ShardReply::Scan(Vec::new(), None),
@@ -263,7 +320,12 @@ impl ShardCtx {
             }
             ShardRequest::RandomKey { db, seed } => {
                 let mut shard = self.shard.borrow_mut();
-                ShardReply::Key(shard.dbs.get_mut(db).and_then(|d| d.random_key(seed, now_ms())))
+                ShardReply::Key(
+                    shard
+                        .dbs
+                        .get_mut(db)
+                        .and_then(|d| d.random_key(seed, now_ms())),
+                )
             }
             ShardRequest::Flush { db } => {
                 let mut shard = self.shard.borrow_mut();
@@ -307,14 +369,22 @@ impl ShardCtx {
             }
             ShardRequest::ClientKill { filter } => {
                 let now = now_ms();
-                let victims: Vec<Rc<Client>> =
-                    self.clients.borrow().values().filter(|c| filter.matches(c, now)).cloned().collect();
+                let victims: Vec<Rc<Client>> = self
+                    .clients
+                    .borrow()
+                    .values()
+                    .filter(|c| filter.matches(c, now))
+                    .cloned()
+                    .collect();
                 for c in &victims {
                     c.kill();
                 }
                 ShardReply::Count(victims.len() as u64)
             }
-            ShardRequest::ClientPause { until_ms, writes_only } => {
+            ShardRequest::ClientPause {
+                until_ms,
+                writes_only,
+            } => {
                 self.paused_until.set(until_ms);
                 self.pause_writes_only.set(writes_only);
                 ShardReply::Done

@@ -45,7 +45,10 @@ impl ControlCtx {
         let published = Arc::new(next.clone());
         *self.config.borrow_mut() = next;
         let rxs: Vec<_> = (0..self.nshards)
-            .map(|s| self.mesh.request(s, ShardRequest::NewConfig(published.clone())))
+            .map(|s| {
+                self.mesh
+                    .request(s, ShardRequest::NewConfig(published.clone()))
+            })
             .collect();
         for rx in rxs {
             let _ = rx.await;

@@ -29,7 +29,10 @@ use crate::shard::value::Entry;
 #[derive(Debug)]
 pub enum ShardRequest {
     /// Run one command whose keys all live on the receiving shard.
-    Run { db: usize, argv: Vec<Bytes> },
+    Run {
+        db: usize,
+        argv: Vec<Bytes>,
+    },
     /// Lock keys for transaction `txid` (waits until they are free).
     Lock {
         txid: TxId,
@@ -37,40 +40,66 @@ pub enum ShardRequest {
         exclusive: bool,
     },
     /// Copies of entries, for a transaction that holds their locks.
-    Fetch { keys: Vec<LockKey> },
+    Fetch {
+        keys: Vec<LockKey>,
+    },
     /// Write back a transaction's results (`None` deletes the key).
     Store {
         writes: Vec<(LockKey, Option<Entry>)>,
         dirty: u64,
     },
     /// Release every lock of `txid` (no reply).
-    Unlock { txid: TxId },
-    DbSize { db: usize },
-    Keys { db: usize, filter: KeyFilter },
+    Unlock {
+        txid: TxId,
+    },
+    DbSize {
+        db: usize,
+    },
+    Keys {
+        db: usize,
+        filter: KeyFilter,
+    },
     Scan {
         db: usize,
         from_slot: u16,
         count: usize,
         filter: KeyFilter,
     },
-    RandomKey { db: usize, seed: u64 },
+    RandomKey {
+        db: usize,
+        seed: u64,
+    },
     /// FLUSHDB (`Some(db)`) or FLUSHALL (`None`).
-    Flush { db: Option<usize> },
-    SwapDb { a: usize, b: usize },
+    Flush {
+        db: Option<usize>,
+    },
+    SwapDb {
+        a: usize,
+        b: usize,
+    },
     /// Counters and sizes for INFO.
     Stats,
     /// Client list lines (CLIENT LIST), optionally only these ids.
-    ClientList { ids: Vec<u64> },
+    ClientList {
+        ids: Vec<u64>,
+    },
     /// Close clients matching the filter; replies with the count.
-    ClientKill { filter: crate::server::client::KillFilter },
+    ClientKill {
+        filter: crate::server::client::KillFilter,
+    },
     /// Pause or unpause clients until a deadline (CLIENT PAUSE/UNPAUSE).
-    ClientPause { until_ms: u64, writes_only: bool },
+    ClientPause {
+        until_ms: u64,
+        writes_only: bool,
+    },
     /// A new configuration published by the control executor.
     NewConfig(Arc<Config>),
     /// DEBUG SET-ACTIVE-EXPIRE.
     SetActiveExpire(bool),
     /// To the control executor: CONFIG SET (validated and published there).
-    ConfigSet { pairs: Vec<(Bytes, Bytes)> },
+    ConfigSet {
+        pairs: Vec<(Bytes, Bytes)>,
+    },
     /// To the control executor: CONFIG REWRITE.
     ConfigRewrite,
     /// To the control executor: CONFIG RESETSTAT on every shard.
@@ -96,8 +125,14 @@ pub enum ShardReply {
 #[derive(Debug)]
 pub enum MeshMsg {
     /// `id` 0 = no reply wanted.
-    Request { id: u64, req: ShardRequest },
-    Reply { id: u64, reply: ShardReply },
+    Request {
+        id: u64,
+        req: ShardRequest,
+    },
+    Reply {
+        id: u64,
+        reply: ShardReply,
+    },
 }
 
 /// Where the reply to a request goes.

@@ -44,7 +44,11 @@ pub fn bind_addrs(bind: &[String], port: u16) -> Result<Vec<BindAddr>, String> {
 }
 
 fn socket(addr: SocketAddr, reuse_port: bool) -> std::io::Result<Socket> {
-    let domain = if addr.is_ipv6() { Domain::IPV6 } else { Domain::IPV4 };
+    let domain = if addr.is_ipv6() {
+        Domain::IPV6
+    } else {
+        Domain::IPV4
+    };
     let sock = Socket::new(domain, Type::STREAM, Some(Protocol::TCP))?;
     if addr.is_ipv6() {
         sock.set_only_v6(true)?;
@@ -66,7 +70,10 @@ pub fn probe(addrs: &[BindAddr]) -> Result<Vec<BindAddr>, String> {
         match socket(a.addr, false) {
             Ok(_) => usable.push(a.clone()),
             Err(e) if a.optional => {
-                tracing::warn!("Could not create server TCP listening socket {}: bind: {e}", a.addr);
+                tracing::warn!(
+                    "Could not create server TCP listening socket {}: bind: {e}",
+                    a.addr
+                );
             }
             Err(e) => {
                 return Err(format!(

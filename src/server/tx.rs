@@ -103,7 +103,9 @@ async fn execute(
         db,
         now,
         proto_max_bulk_len: cfg.proto_max_bulk_len(),
-        lfu: cfg.value("maxmemory-policy").is_some_and(|p| p.contains("lfu")),
+        lfu: cfg
+            .value("maxmemory-policy")
+            .is_some_and(|p| p.contains("lfu")),
         dirty: 0,
     };
     let reply = handler(&mut kctx, argv).unwrap_or_else(|e| e.reply());

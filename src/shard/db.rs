@@ -84,7 +84,6 @@ impl Space {
             Ok(occ) => Some(&mut occ.into_mut().1),
         }
     }
-
 }
 
 fn table_index(scratch: bool, key: &[u8]) -> usize {
@@ -384,7 +383,8 @@ impl Db {
 
     /// Sum of approximate sizes, for INFO memory.
     pub fn approx_memory(&self) -> usize {
-        self.s.tables
+        self.s
+            .tables
             .iter()
             .flat_map(|t| t.iter())
             .map(|(k, e)| k.len() + e.value.approx_size() + 48)

@@ -92,7 +92,10 @@ impl<W> LockTable<W> {
                 s.readers += 1;
             }
         }
-        let entry = self.held.entry(txid).or_insert_with(|| (Vec::new(), exclusive));
+        let entry = self
+            .held
+            .entry(txid)
+            .or_insert_with(|| (Vec::new(), exclusive));
         entry.0.extend(keys);
         entry.1 |= exclusive;
     }
@@ -171,10 +174,30 @@ mod tests {
     fn waiters_run_in_order_once_released() {
         let mut t: LockTable<u32> = LockTable::default();
         t.acquire(1, vec![k("a"), k("b")], true);
-        t.wait(Waiter { keys: vec![k("a")], exclusive: false, txid: None, payload: 10 });
-        t.wait(Waiter { keys: vec![k("a")], exclusive: true, txid: Some(2), payload: 11 });
-        t.wait(Waiter { keys: vec![k("a")], exclusive: false, txid: None, payload: 12 });
-        t.wait(Waiter { keys: vec![k("c")], exclusive: false, txid: None, payload: 13 });
+        t.wait(Waiter {
+            keys: vec![k("a")],
+            exclusive: false,
+            txid: None,
+            payload: 10,
+        });
+        t.wait(Waiter {
+            keys: vec![k("a")],
+            exclusive: true,
+            txid: Some(2),
+            payload: 11,
+        });
+        t.wait(Waiter {
+            keys: vec![k("a")],
+            exclusive: false,
+            txid: None,
+            payload: 12,
+        });
+        t.wait(Waiter {
+            keys: vec![k("c")],
+            exclusive: false,
+            txid: None,
+            payload: 13,
+        });
         assert!(!t.available(&[k("a")], false));
         assert_eq!(t.take_ready(), vec![13]);
         t.release(1);

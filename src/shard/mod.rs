@@ -102,13 +102,14 @@ impl ShardStats {
         self.net_input += other.net_input;
         self.net_output += other.net_output;
         if self.keyspace.len() < other.keyspace.len() {
-            self.keyspace.resize(other.keyspace.len(), KeyspaceStats::default());
+            self.keyspace
+                .resize(other.keyspace.len(), KeyspaceStats::default());
         }
         for (a, b) in self.keyspace.iter_mut().zip(&other.keyspace) {
             // Weighted mean of the average TTLs.
             let total = a.expires + b.expires;
-            if total > 0 {
-                a.avg_ttl = (a.avg_ttl * a.expires + b.avg_ttl * b.expires) / total;
+            if let Some(avg) = (a.avg_ttl * a.expires + b.avg_ttl * b.expires).checked_div(total) {
+                a.avg_ttl = avg;
             }
             a.keys += b.keys;
             a.expires = total;

@@ -638,7 +638,7 @@ mod tests {
         }
         // Length limit: MAX_LONG_DOUBLE_CHARS (5120) including the NUL.
         let mut long = b"1.".to_vec();
-        long.extend(std::iter::repeat(b'0').take(MAX_LONG_DOUBLE_CHARS - 3));
+        long.extend(std::iter::repeat_n(b'0', MAX_LONG_DOUBLE_CHARS - 3));
         assert_eq!(long.len(), 5119);
         assert!(parse_f64(&long).is_some());
         long.push(b'0');
@@ -695,7 +695,7 @@ mod tests {
         }
         // No length limit for string2d.
         let mut long = b"1.".to_vec();
-        long.extend(std::iter::repeat(b'0').take(10_000));
+        long.extend(std::iter::repeat_n(b'0', 10_000));
         assert_eq!(parse_f64_strict_score(&long), Some(1.0));
     }
 
