@@ -45,7 +45,7 @@ pub fn reset(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
     *c.name.borrow_mut() = None;
     c.reply_mode.set(ReplyMode::On);
     c.no_evict.set(false);
-    let needs_auth = conn.ctx.config.borrow().requirepass().is_some();
+    let needs_auth = conn.ctx.hot.get().auth_required;
     c.authenticated.set(!needs_auth);
     Ok(Reply::simple("RESET"))
 }
@@ -71,7 +71,7 @@ pub fn auth(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     if argv.len() > 3 {
         return Err(CmdError::Syntax);
     }
-    if argv.len() == 2 && conn.ctx.config.borrow().requirepass().is_none() {
+    if argv.len() == 2 && !conn.ctx.hot.get().auth_required {
         return Err(CmdError::err("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
     }
     let (user, pass) = if argv.len() == 3 {
@@ -143,7 +143,7 @@ pub fn hello(conn: &Conn, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn select(conn: &Conn, argv: &[Bytes]) -> CmdResult {
-    let databases = conn.ctx.config.borrow().databases();
+    let databases = conn.ctx.hot.get().databases;
     let db = db_index(&argv[1], databases)?;
     conn.client.db.set(db);
     Ok(Reply::ok())

@@ -25,11 +25,7 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
         Err(e) => return Pending::Ready(e.reply()),
     };
     pause_gate(ctx, spec).await;
-    {
-        let mut last = conn.client.last_cmd.borrow_mut();
-        last.clear();
-        last.push_str(spec.name);
-    }
+    conn.client.last_cmd.set(spec.name);
     match spec.handler {
         Handler::Local(f) => Pending::Ready(f(conn, &argv).unwrap_or_else(|e| e.reply())),
         Handler::Async(f) => {
@@ -61,8 +57,12 @@ fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> 
 async fn pause_gate(ctx: &ShardCtx, spec: &CommandSpec) {
     loop {
         let until = ctx.paused_until.get();
+        if until == 0 {
+            return;
+        }
         let now = now_ms();
         if until <= now {
+            ctx.paused_until.set(0);
             return;
         }
         if ctx.pause_writes_only.get() && !spec.has(flags::WRITE) {

@@ -194,7 +194,7 @@ pub fn flushall(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
 
 pub fn swapdb(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {
-        let databases = conn.ctx.config.borrow().databases();
+        let databases = conn.ctx.hot.get().databases;
         parse_i64(&argv[1]).map_err(|_| CmdError::err("invalid first DB index"))?;
         parse_i64(&argv[2]).map_err(|_| CmdError::err("invalid second DB index"))?;
         let a = db_index(&argv[1], databases)?;

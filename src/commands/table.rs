@@ -408,7 +408,8 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// Finds a command by name, ignoring case. O(1): a map built once.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    static INDEX: OnceLock<HashMap<Vec<u8>, &'static CommandSpec>> = OnceLock::new();
+    static INDEX: OnceLock<HashMap<Vec<u8>, &'static CommandSpec, ahash::RandomState>> =
+        OnceLock::new();
     let index = INDEX.get_or_init(|| {
         COMMANDS
             .iter()

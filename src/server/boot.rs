@@ -260,7 +260,7 @@ async fn shard_main(
     let _ = glommio::spawn_local_into(
         async move {
             loop {
-                let hz = expire_ctx.config.borrow().hz().clamp(1, 500) as u64;
+                let hz = expire_ctx.hot.get().hz as u64;
                 // Twice per Redis cron period, so a key outlives its deadline
                 // by at most about half a period (50 ms at hz 10).
                 glommio::timer::sleep(Duration::from_millis(500 / hz)).await;

@@ -33,7 +33,7 @@ pub struct Client {
     pub reply_mode: Cell<ReplyMode>,
     pub no_evict: Cell<bool>,
     pub last_interaction_ms: Cell<u64>,
-    pub last_cmd: RefCell<String>,
+    pub last_cmd: Cell<&'static str>,
     pub lib_name: RefCell<Option<String>>,
     pub lib_ver: RefCell<Option<String>>,
     /// Set by QUIT or CLIENT KILL: close after flushing replies.
@@ -63,7 +63,7 @@ impl Client {
             reply_mode: Cell::new(ReplyMode::On),
             no_evict: Cell::new(false),
             last_interaction_ms: Cell::new(now),
-            last_cmd: RefCell::new("NULL".into()),
+            last_cmd: Cell::new("NULL"),
             lib_name: RefCell::new(None),
             lib_ver: RefCell::new(None),
             closing: Cell::new(false),
@@ -116,7 +116,7 @@ impl Client {
             flags,
             self.db.get(),
             self.qbuf.get(),
-            self.last_cmd.borrow(),
+            self.last_cmd.get(),
             resp
         )
     }

@@ -78,7 +78,7 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
         .shared
         .next_client_id
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let needs_auth = ctx.config.borrow().requirepass().is_some();
+    let needs_auth = ctx.hot.get().auth_required;
     let client = Rc::new(Client::new(id, addr, laddr, fd, now_ms(), !needs_auth));
     ctx.connections.set(ctx.connections.get() + 1);
     ctx.clients.borrow_mut().insert(id, client.clone());
@@ -109,14 +109,12 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
         };
         ctx.net_input.set(ctx.net_input.get() + n as u64);
         rbuf.extend_from_slice(&chunk[..n]);
-        let (qlimit, limits) = {
-            let cfg = ctx.config.borrow();
-            let limits = Limits {
-                proto_max_bulk_len: cfg.proto_max_bulk_len(),
-                authenticated: client.authenticated.get(),
-                ..Limits::default()
-            };
-            (cfg.client_query_buffer_limit(), limits)
+        let hot = ctx.hot.get();
+        let qlimit = hot.query_buffer_limit;
+        let limits = Limits {
+            proto_max_bulk_len: hot.proto_max_bulk_len,
+            authenticated: client.authenticated.get(),
+            ..Limits::default()
         };
         // Matches readQueryFromClient: a query buffer over the limit closes
         // the client without a reply.
@@ -129,10 +127,10 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
         }
         client.qbuf.set(rbuf.len());
         let mut protocol_error = None;
+        client.last_interaction_ms.set(ctx.tick());
         loop {
             match decoder.decode(&mut rbuf, &limits) {
                 Ok(Some(argv)) => {
-                    client.last_interaction_ms.set(now_ms());
                     let p = dispatch(conn, argv).await;
                     let send = take_reply_mode(client);
                     pending.push((p, send));

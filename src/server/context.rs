@@ -34,6 +34,34 @@ pub struct Shared {
     pub executable: String,
 }
 
+/// The configuration values read on request paths, copied out of `Config`
+/// (whose getters look names up) whenever a new configuration arrives.
+#[derive(Clone, Copy, Debug)]
+pub struct HotConfig {
+    pub proto_max_bulk_len: u64,
+    pub query_buffer_limit: u64,
+    /// maxmemory-policy is an LFU policy.
+    pub lfu: bool,
+    pub databases: usize,
+    pub maxclients: usize,
+    pub auth_required: bool,
+    pub hz: u32,
+}
+
+impl HotConfig {
+    pub fn of(cfg: &Config) -> HotConfig {
+        HotConfig {
+            proto_max_bulk_len: cfg.proto_max_bulk_len(),
+            query_buffer_limit: cfg.client_query_buffer_limit(),
+            lfu: cfg.value("maxmemory-policy").is_some_and(|p| p.contains("lfu")),
+            databases: cfg.databases().max(1),
+            maxclients: cfg.maxclients(),
+            auth_required: cfg.requirepass().is_some(),
+            hz: cfg.hz().clamp(1, 500),
+        }
+    }
+}
+
 /// Work parked behind a transaction's locks.
 pub enum Deferred {
     Run {
@@ -56,6 +84,7 @@ pub struct ShardCtx {
     pub locks: RefCell<LockTable<Deferred>>,
     pub mesh: Rc<Mesh>,
     pub config: RefCell<Arc<Config>>,
+    pub hot: Cell<HotConfig>,
     pub clients: RefCell<BTreeMap<u64, Rc<Client>>>,
     pub shared: Arc<Shared>,
     pub commands: Cell<u64>,
@@ -67,6 +96,9 @@ pub struct ShardCtx {
     /// CLIENT PAUSE: deadline (unix ms) and whether only writes are paused.
     pub paused_until: Cell<u64>,
     pub pause_writes_only: Cell<bool>,
+    /// Unix ms read once per batch of work (a read's worth of pipelined
+    /// commands, one hop), like Redis's per-command time snapshot.
+    clock: Cell<u64>,
 }
 
 impl ShardCtx {
@@ -87,6 +119,7 @@ impl ShardCtx {
             shard: RefCell::new(Shard::new(databases)),
             locks: RefCell::new(LockTable::default()),
             mesh,
+            hot: Cell::new(HotConfig::of(&config)),
             config: RefCell::new(config),
             clients: RefCell::new(BTreeMap::new()),
             shared,
@@ -98,7 +131,20 @@ impl ShardCtx {
             next_txid: Cell::new(1),
             paused_until: Cell::new(0),
             pause_writes_only: Cell::new(false),
+            clock: Cell::new(now_ms()),
         }
+    }
+
+    /// Reads the wall clock into the shard's time snapshot.
+    pub fn tick(&self) -> u64 {
+        let now = now_ms();
+        self.clock.set(now);
+        now
+    }
+
+    /// The time snapshot of the current batch of work.
+    pub fn now(&self) -> u64 {
+        self.clock.get()
     }
 
     pub fn nshards(&self) -> usize {
@@ -174,22 +220,15 @@ impl ShardCtx {
         let Handler::Keyed(f) = spec.handler else {
             return CmdError::err("internal: not a keyed command").reply();
         };
-        let (proto_max_bulk_len, lfu) = {
-            let cfg = self.config.borrow();
-            (
-                cfg.proto_max_bulk_len(),
-                cfg.value("maxmemory-policy")
-                    .is_some_and(|p| p.contains("lfu")),
-            )
-        };
+        let hot = self.hot.get();
         let mut shard = self.shard.borrow_mut();
         let shard = &mut *shard;
         let mut kctx = KeyCtx {
             dbs: &mut shard.dbs,
             db,
-            now: now_ms(),
-            proto_max_bulk_len,
-            lfu,
+            now: self.clock.get(),
+            proto_max_bulk_len: hot.proto_max_bulk_len,
+            lfu: hot.lfu,
             dirty: 0,
         };
         let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());
@@ -209,6 +248,7 @@ impl ShardCtx {
     pub fn serve(&self, req: ShardRequest, to: ReplyTo) {
         let reply = match req {
             ShardRequest::Run { db, argv } => {
+                self.tick();
                 let Some(spec) = argv.first().and_then(|n| table::lookup(n)) else {
                     self.mesh.reply(
                         to,
@@ -390,6 +430,7 @@ impl ShardCtx {
                 ShardReply::Done
             }
             ShardRequest::NewConfig(cfg) => {
+                self.hot.set(HotConfig::of(&cfg));
                 *self.config.borrow_mut() = cfg;
                 ShardReply::Done
             }
@@ -412,6 +453,7 @@ impl ShardCtx {
 
     /// Serves the waiters that released locks let through, in order.
     fn run_ready(&self) {
+        self.tick();
         let ready = self.locks.borrow_mut().take_ready();
         for d in ready {
             match d {
@@ -426,7 +468,7 @@ impl ShardCtx {
 
     /// Counts a process-wide client slot; false if `maxclients` is reached.
     pub fn admit_client(&self) -> bool {
-        let max = self.config.borrow().maxclients();
+        let max = self.hot.get().maxclients;
         let prev = self.shared.clients.fetch_add(1, Ordering::AcqRel);
         if prev >= max {
             self.shared.clients.fetch_sub(1, Ordering::AcqRel);

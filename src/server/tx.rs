@@ -82,8 +82,8 @@ async fn execute(
         .iter()
         .map(|(&shard, keys)| ctx.hop_start(shard, ShardRequest::Fetch { keys: keys.clone() }))
         .collect();
-    let cfg = ctx.config();
-    let mut dbs: Vec<Db> = (0..cfg.databases().max(1)).map(|_| Db::scratch()).collect();
+    let hot = ctx.hot.get();
+    let mut dbs: Vec<Db> = (0..hot.databases).map(|_| Db::scratch()).collect();
     let now = now_ms();
     for ((_, keys), rx) in by_shard.iter().zip(rxs) {
         let Ok(ShardReply::Entries(entries)) = rx.await else {
@@ -102,10 +102,8 @@ async fn execute(
         dbs: &mut dbs,
         db,
         now,
-        proto_max_bulk_len: cfg.proto_max_bulk_len(),
-        lfu: cfg
-            .value("maxmemory-policy")
-            .is_some_and(|p| p.contains("lfu")),
+        proto_max_bulk_len: hot.proto_max_bulk_len,
+        lfu: hot.lfu,
         dirty: 0,
     };
     let reply = handler(&mut kctx, argv).unwrap_or_else(|e| e.reply());
