@@ -26,10 +26,50 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
     };
     pause_gate(ctx, spec).await;
     conn.client.last_cmd.set(spec.name);
+    if !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
+        ctx.feed_monitors(&conn.client, &argv);
+    }
+    let slower_than = ctx.hot.get().slowlog_slower_than;
+    if slower_than < 0 || spec.has(flags::SKIP_SLOWLOG) {
+        return execute(conn, spec, argv).await.0;
+    }
+    let start = std::time::Instant::now();
+    let (pending, given_back) = execute(conn, spec, argv).await;
+    let micros = start.elapsed().as_micros() as u64;
+    // COMPAT: a command run on another shard is timed on the client's shard
+    // only up to sending the hop; such commands are not logged.
+    if let (true, Some(logged)) = (micros as i64 >= slower_than, given_back) {
+        let name = conn.client.name.borrow().clone().unwrap_or_default();
+        ctx.slowlog.borrow_mut().push(
+            &logged,
+            micros,
+            now_ms() / 1000,
+            conn.client.addr.clone(),
+            name,
+            ctx.hot.get().slowlog_max_len,
+            ctx.nshards() as u64,
+            ctx.id.0 as u64,
+        );
+    }
+    pending
+}
+
+/// Runs the command; hands `argv` back when it ran here and was not kept,
+/// so the slow log can record it without copying on the fast path.
+async fn execute(
+    conn: &Conn,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+) -> (Pending, Option<Vec<Bytes>>) {
     match spec.handler {
-        Handler::Local(f) => Pending::Ready(f(conn, &argv).unwrap_or_else(|e| e.reply())),
+        Handler::Local(f) => {
+            let reply = f(conn, &argv).unwrap_or_else(|e| e.reply());
+            (Pending::Ready(reply), Some(argv))
+        }
         Handler::Async(f) => {
-            Pending::Ready(f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply()))
+            let copy = argv.clone();
+            let reply = f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply());
+            (Pending::Ready(reply), Some(copy))
         }
         Handler::Keyed(_) => route_keyed(conn, spec, argv).await,
     }
@@ -93,28 +133,50 @@ fn keys_by_shard(
     by_shard
 }
 
-async fn route_keyed(conn: &Conn, spec: &'static CommandSpec, argv: Vec<Bytes>) -> Pending {
+async fn route_keyed(
+    conn: &Conn,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+) -> (Pending, Option<Vec<Bytes>>) {
     let ctx = &conn.ctx;
     let db = conn.client.db.get();
-    let target = if ctx.nshards() == 1 {
-        Some(0)
-    } else {
-        let by_shard = keys_by_shard(ctx, spec, db, &argv);
-        match by_shard.len() {
-            0 => Some(ctx.id.0),
-            1 => by_shard.keys().next().copied(),
-            _ => return Pending::Ready(tx::run(ctx, spec, db, argv, by_shard).await),
+    let shard = match single_shard(ctx, spec, &argv) {
+        Some(shard) => shard,
+        None => {
+            let by_shard = keys_by_shard(ctx, spec, db, &argv);
+            let copy = argv.clone();
+            let reply = tx::run(ctx, spec, db, argv, by_shard).await;
+            return (Pending::Ready(reply), Some(copy));
         }
     };
-    let shard = target.unwrap_or(ctx.id.0);
     if shard != ctx.id.0 {
-        return Pending::Remote(ctx.mesh.request(shard, ShardRequest::Run { db, argv }));
+        let rx = ctx.mesh.request(shard, ShardRequest::Run { db, argv });
+        return (Pending::Remote(rx), None);
     }
     match park_if_locked(ctx, spec, db, argv) {
         // Await here so later commands of this pipeline stay behind it.
-        Err(rx) => Pending::Ready(Pending::Remote(rx).resolve().await),
-        Ok(argv) => Pending::Ready(ctx.exec_keyed(spec, db, &argv)),
+        Err(rx) => (Pending::Ready(Pending::Remote(rx).resolve().await), None),
+        Ok(argv) => (Pending::Ready(ctx.exec_keyed(spec, db, &argv)), Some(argv)),
     }
+}
+
+/// The one shard owning every key of the command (this shard when it has
+/// none), or `None` when the keys span shards. Allocation-free.
+fn single_shard(ctx: &ShardCtx, spec: &CommandSpec, argv: &[Bytes]) -> Option<usize> {
+    if ctx.nshards() == 1 {
+        return Some(0);
+    }
+    let mut owner = None;
+    for i in spec.key_indexes(argv.len()) {
+        let Some(k) = argv.get(i) else { continue };
+        let s = ctx.slots.shard_of_key(k).0;
+        match owner {
+            None => owner = Some(s),
+            Some(o) if o != s => return None,
+            Some(_) => {}
+        }
+    }
+    Some(owner.unwrap_or(ctx.id.0))
 }
 
 /// Parks the command behind a transaction's locks on its keys, if any;

@@ -248,6 +248,16 @@ pub fn shutdown(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
 
 const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
+    "OBJECT <key>",
+    "    Show low level info about the `key` and associated value.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -279,6 +289,38 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
                 Ok(Reply::ok())
             }
+            "DIGEST" if argv.len() == 2 => {
+                let mut acc = [0u64; 3];
+                for r in conn.ctx.fan_out(|_| ShardRequest::Digest).await {
+                    if let ShardReply::Digest(d) = r {
+                        for (a, x) in acc.iter_mut().zip(d) {
+                            *a ^= x;
+                        }
+                    }
+                }
+                let hex = if acc == [0; 3] {
+                    "0".repeat(40)
+                } else {
+                    crate::shard::digest_hex(acc)
+                };
+                Ok(Reply::Simple(Bytes::from(hex)))
+            }
+            "DIGEST-VALUE" => {
+                let mut out = Vec::new();
+                for k in &argv[2..] {
+                    let lines = debug_keys(&conn, k, false).await;
+                    out.push(Reply::Simple(Bytes::from(lines)));
+                }
+                Ok(Reply::Array(out))
+            }
+            "OBJECT" if argv.len() == 3 => {
+                let line = debug_keys(&conn, &argv[2], true).await;
+                if line.starts_with("ERR ") {
+                    return Err(CmdError::NoSuchKey);
+                }
+                Ok(Reply::Simple(Bytes::from(line)))
+            }
+            "PROTOCOL" if argv.len() == 3 => debug_protocol(&argv[2]),
             "SET-ACTIVE-EXPIRE" if argv.len() == 3 => {
                 let on = parse_i64(&argv[2])? != 0;
                 conn.ctx
@@ -288,6 +330,139 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             }
             _ => Err(CmdError::UnknownSubcommand(lossy(&argv[1]), "DEBUG".into())),
         }
+    })
+}
+
+/// DEBUG DIGEST-VALUE / OBJECT for one key, on the shard that owns it.
+async fn debug_keys(conn: &Conn, key: &Bytes, object: bool) -> String {
+    let shard = conn.ctx.slots.shard_of_key(key).0;
+    let db = conn.client.db.get();
+    let req = ShardRequest::DebugKeys {
+        db,
+        keys: vec![key.clone()],
+        object,
+    };
+    match conn.ctx.hop(shard, req).await {
+        ShardReply::Lines(mut l) => l.pop().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// DEBUG PROTOCOL <type>: one sample reply of each RESP type (Redis's
+/// `debugCommand` "protocol"), for client tests.
+fn debug_protocol(kind: &[u8]) -> CmdResult {
+    Ok(match upper(kind).as_str() {
+        "STRING" => Reply::bulk_str("Hello World"),
+        "INTEGER" => Reply::Integer(12345),
+        "DOUBLE" => Reply::Double(3.141),
+        "BIGNUM" => Reply::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
+        "NULL" => Reply::Nil,
+        "ARRAY" => Reply::Array((0..3).map(Reply::Integer).collect()),
+        "SET" => Reply::Set((0..3).map(Reply::Integer).collect()),
+        "MAP" => Reply::Map((0..3).map(|i| (Reply::Integer(i), Reply::Bool(i == 1))).collect()),
+        "PUSH" => Reply::Push(vec![Reply::Integer(0), Reply::Integer(1), Reply::Integer(2)]),
+        "VERBATIM" => Reply::Verbatim(*b"txt", Bytes::from_static(b"This is a verbatim\nstring")),
+        "TRUE" => Reply::Bool(true),
+        "FALSE" => Reply::Bool(false),
+        _ => {
+            return Err(CmdError::err(
+                "Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ))
+        }
+    })
+}
+
+const SLOWLOG_HELP: &[&str] = &[
+    "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET [<count>]",
+    "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+    "    Entries are made of:",
+    "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+    "    client name",
+    "LEN",
+    "    Return the length of the slowlog.",
+    "RESET",
+    "    Reset the slowlog.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// SLOWLOG GET [count] | LEN | RESET | HELP: the shards' logs merged by time.
+pub fn slowlog(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
+    Box::pin(async move {
+        let n = argv.len();
+        match upper(&argv[1]).as_str() {
+            "GET" if n <= 3 => {
+                let count = match argv.get(2) {
+                    None => 10,
+                    Some(c) => {
+                        let c = parse_i64(c)?;
+                        if c < -1 {
+                            return Err(CmdError::err(
+                                "count should be greater than or equal to -1",
+                            ));
+                        }
+                        if c == -1 {
+                            usize::MAX
+                        } else {
+                            c as usize
+                        }
+                    }
+                };
+                let mut all = Vec::new();
+                for r in conn
+                    .ctx
+                    .fan_out(|_| ShardRequest::SlowlogGet { count })
+                    .await
+                {
+                    if let ShardReply::Slow(e) = r {
+                        all.extend(e);
+                    }
+                }
+                all.sort_by(|a, b| (b.time, b.id).cmp(&(a.time, a.id)));
+                all.truncate(count);
+                Ok(Reply::Array(
+                    all.into_iter()
+                        .map(|e| {
+                            Reply::Array(vec![
+                                Reply::Integer(e.id as i64),
+                                Reply::Integer(e.time as i64),
+                                Reply::Integer(e.micros as i64),
+                                Reply::Array(e.args.into_iter().map(Reply::Bulk).collect()),
+                                Reply::bulk_str(&e.addr),
+                                Reply::Bulk(e.name),
+                            ])
+                        })
+                        .collect(),
+                ))
+            }
+            "LEN" if n == 2 => Ok(Reply::Integer(
+                sum_counts(&conn, |_| ShardRequest::SlowlogLen).await as i64,
+            )),
+            "RESET" if n == 2 => {
+                conn.ctx.fan_out(|_| ShardRequest::SlowlogReset).await;
+                Ok(Reply::ok())
+            }
+            "HELP" if n == 2 => Ok(help_reply(SLOWLOG_HELP)),
+            _ => Err(CmdError::UnknownSubcommand(
+                lossy(&argv[1]),
+                "SLOWLOG".into(),
+            )),
+        }
+    })
+}
+
+/// MONITOR: from now on this connection receives every command the server
+/// runs (the connection loop switches to feed mode after the +OK).
+pub fn monitor(conn: Conn, _argv: Vec<Bytes>) -> BoxFut {
+    Box::pin(async move {
+        if conn.client.start_monitor() {
+            let (shard, client) = (conn.ctx.id.0, conn.client.id);
+            conn.ctx
+                .fan_out(|_| ShardRequest::MonitorAdd { shard, client })
+                .await;
+        }
+        Ok(Reply::ok())
     })
 }
 

@@ -404,6 +404,22 @@ pub static COMMANDS: &[CommandSpec] = &[
         Async(srv::shutdown),
     ),
     cmd("debug", -2, SRV, NOKEYS, "server", Async(srv::debug)),
+    cmd(
+        "slowlog",
+        -2,
+        ADMIN | LOADING | STALE,
+        NOKEYS,
+        "server",
+        Async(srv::slowlog),
+    ),
+    cmd(
+        "monitor",
+        1,
+        ADMIN | NOSCRIPT | LOADING | STALE,
+        NOKEYS,
+        "server",
+        Async(srv::monitor),
+    ),
 ];
 
 /// Finds a command by name, ignoring case. O(1): a map built once.

@@ -651,8 +651,10 @@ mod tests {
             cfg.ignored_in_use(),
             [
                 "replica-read-only",
+                "appendonly",
                 "masterauth",
                 "maxmemory",
+                "save",
                 "client-output-buffer-limit",
                 "notify-keyspace-events",
                 "rename-command",

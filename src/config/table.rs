@@ -331,7 +331,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("activedefrag", None, DEBUG, false),
     boolean("syslog-enabled", None, IMMUTABLE, false),
     boolean("cluster-enabled", None, IMMUTABLE, false),
-    boolean("appendonly", None, DENY_LOADING, false).honoured(),
+    boolean("appendonly", None, DENY_LOADING, false),
     boolean("cluster-allow-reads-when-down", None, NO, false),
     boolean("cluster-allow-pubsubshard-when-down", None, NO, true),
     boolean("crash-log-enabled", None, NO, true),
@@ -368,8 +368,7 @@ pub static DIRECTIVES: &[Directive] = &[
         PROTECTED,
         "dump.rdb",
         Some(check_dbfilename),
-    )
-    .honoured(),
+    ),
     string(
         "appendfilename",
         None,
@@ -544,7 +543,7 @@ pub static DIRECTIVES: &[Directive] = &[
         LONG_MAX,
         "1000",
     ),
-    int("slowlog-max-len", None, NO, 0, LONG_MAX, "128"),
+    int("slowlog-max-len", None, NO, 0, LONG_MAX, "128").honoured(),
     int("acllog-max-len", None, NO, 0, LONG_MAX, "128"),
     // Integers (long long) and memory sizes.
     int(
@@ -556,7 +555,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "5000",
     ),
     int("cluster-node-timeout", None, NO, 0, LONG_MAX, "15000"),
-    int("slowlog-log-slower-than", None, NO, -1, LONG_MAX, "10000"),
+    int("slowlog-log-slower-than", None, NO, -1, LONG_MAX, "10000").honoured(),
     int("latency-monitor-threshold", None, NO, 0, LONG_MAX, "0"),
     memory(
         "proto-max-bulk-len",
@@ -687,8 +686,7 @@ pub static DIRECTIVES: &[Directive] = &[
         MULTI_ARG,
         Special::Save,
         "3600 1 300 100 60 10000",
-    )
-    .honoured(),
+    ),
     special(
         "client-output-buffer-limit",
         None,

@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 
 use bytes::Bytes;
+use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
 
 use crate::protocol::RespVersion;
 
@@ -39,6 +40,9 @@ pub struct Client {
     /// Set by QUIT or CLIENT KILL: close after flushing replies.
     pub closing: Cell<bool>,
     pub qbuf: Cell<usize>,
+    /// MONITOR: lines to send (set once the client issued MONITOR).
+    monitor_tx: RefCell<Option<LocalSender<Bytes>>>,
+    monitor_rx: RefCell<Option<LocalReceiver<Bytes>>>,
 }
 
 impl Client {
@@ -68,6 +72,39 @@ impl Client {
             lib_ver: RefCell::new(None),
             closing: Cell::new(false),
             qbuf: Cell::new(0),
+            monitor_tx: RefCell::new(None),
+            monitor_rx: RefCell::new(None),
+        }
+    }
+
+    pub fn is_monitor(&self) -> bool {
+        self.monitor_tx.borrow().is_some()
+    }
+
+    /// Turns this client into a MONITOR client; false if it already is one.
+    pub fn start_monitor(&self) -> bool {
+        if self.is_monitor() {
+            return false;
+        }
+        let (tx, rx) = local_channel::new_unbounded();
+        *self.monitor_tx.borrow_mut() = Some(tx);
+        *self.monitor_rx.borrow_mut() = Some(rx);
+        true
+    }
+
+    pub fn stop_monitor(&self) {
+        *self.monitor_tx.borrow_mut() = None;
+        *self.monitor_rx.borrow_mut() = None;
+    }
+
+    /// The receiving end of the MONITOR feed, for the connection loop.
+    pub fn take_monitor_feed(&self) -> Option<LocalReceiver<Bytes>> {
+        self.monitor_rx.borrow_mut().take()
+    }
+
+    pub fn push_monitor(&self, line: Bytes) {
+        if let Some(tx) = self.monitor_tx.borrow().as_ref() {
+            let _ = tx.try_send(line);
         }
     }
 
@@ -100,6 +137,9 @@ impl Client {
         let mut flags = String::new();
         if self.no_evict.get() {
             flags.push('e');
+        }
+        if self.is_monitor() {
+            flags.push('O');
         }
         if flags.is_empty() {
             flags.push('N');

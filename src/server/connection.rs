@@ -17,7 +17,7 @@ use glommio::net::TcpStream;
 
 use super::client::{Client, ReplyMode};
 use super::context::ShardCtx;
-use super::hop::ShardReply;
+use super::hop::{ShardReply, ShardRequest};
 use crate::commands::dispatch::dispatch;
 use crate::commands::CmdResult;
 use crate::protocol::{encode, Limits, Reply, RequestDecoder};
@@ -57,6 +57,11 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Serves one accepted connection until it closes.
 pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
     let _ = stream.set_nodelay(true);
+    // `timeout`: an idle client is closed (Redis's clientsCronHandleTimeout).
+    let idle = ctx.hot.get().timeout;
+    if idle > 0 {
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(idle)));
+    }
     let addr = stream
         .peer_addr()
         .map(|a| a.to_string())
@@ -89,6 +94,11 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
     let span = tracing::debug_span!("conn", shard = ctx.id.0, conn = id);
     let _enter = span.enter();
     run(&conn, &mut stream).await;
+    if client.is_monitor() {
+        for shard in 0..ctx.nshards() {
+            ctx.tell(shard, ShardRequest::MonitorRemove { client: id });
+        }
+    }
     ctx.clients.borrow_mut().remove(&id);
     ctx.release_client();
     let _ = stream.close().await;
@@ -170,6 +180,76 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
             return;
         }
         client.qbuf.set(rbuf.len());
+        if let Some(feed) = client.take_monitor_feed() {
+            if !monitor_loop(conn, stream, feed, &mut decoder, &mut rbuf).await {
+                return;
+            }
+        }
+    }
+}
+
+/// A MONITOR client: forwards every fed line; of what the client sends only
+/// QUIT (close) and RESET (back to a normal client: returns true) count.
+async fn monitor_loop(
+    conn: &Conn,
+    stream: &mut TcpStream,
+    feed: glommio::channels::local_channel::LocalReceiver<Bytes>,
+    decoder: &mut RequestDecoder,
+    rbuf: &mut BytesMut,
+) -> bool {
+    enum Event {
+        Line(Option<Bytes>),
+        Read(std::io::Result<usize>),
+    }
+    let mut chunk = vec![0u8; 4096];
+    let mut out = BytesMut::new();
+    loop {
+        let event = futures_lite::future::or(async { Event::Line(feed.recv().await) }, async {
+            Event::Read(stream.read(&mut chunk).await)
+        })
+        .await;
+        match event {
+            Event::Line(None) => return false,
+            Event::Line(Some(line)) => {
+                out.clear();
+                out.extend_from_slice(b"+");
+                out.extend_from_slice(&line);
+                out.extend_from_slice(b"\r\n");
+                if stream.write_all(&out).await.is_err() {
+                    return false;
+                }
+            }
+            Event::Read(Ok(0)) | Event::Read(Err(_)) => return false,
+            Event::Read(Ok(n)) => {
+                rbuf.extend_from_slice(&chunk[..n]);
+                while let Ok(Some(argv)) = decoder.decode(rbuf, &Limits::default()) {
+                    let name = argv
+                        .first()
+                        .map(|a| a.to_ascii_uppercase())
+                        .unwrap_or_default();
+                    if name == b"QUIT" {
+                        let _ = stream.write_all(b"+OK\r\n").await;
+                        return false;
+                    }
+                    if name == b"RESET" {
+                        conn.client.stop_monitor();
+                        for shard in 0..conn.ctx.nshards() {
+                            conn.ctx.tell(
+                                shard,
+                                ShardRequest::MonitorRemove {
+                                    client: conn.client.id,
+                                },
+                            );
+                        }
+                        let _ = crate::commands::connection::reset(conn, &argv);
+                        return stream.write_all(b"+RESET\r\n").await.is_ok();
+                    }
+                }
+            }
+        }
+        if conn.client.closing.get() {
+            return false;
+        }
     }
 }
 

@@ -21,7 +21,8 @@ use crate::commands::{CmdError, KeyCtx};
 use crate::config::Config;
 use crate::protocol::Reply;
 use crate::shard::lock::{LockKey, LockTable, TxId, Waiter};
-use crate::shard::Shard;
+use crate::shard::slowlog::SlowLog;
+use crate::shard::{digest_entry, Shard};
 use crate::util::clock::now_ms;
 
 /// Process-wide facts and counters that are not on any request path: read at
@@ -46,6 +47,11 @@ pub struct HotConfig {
     pub maxclients: usize,
     pub auth_required: bool,
     pub hz: u32,
+    /// slowlog-log-slower-than (µs; negative disables the slow log).
+    pub slowlog_slower_than: i64,
+    pub slowlog_max_len: usize,
+    /// Idle client timeout in seconds (0 = never).
+    pub timeout: u64,
 }
 
 impl HotConfig {
@@ -53,11 +59,16 @@ impl HotConfig {
         HotConfig {
             proto_max_bulk_len: cfg.proto_max_bulk_len(),
             query_buffer_limit: cfg.client_query_buffer_limit(),
-            lfu: cfg.value("maxmemory-policy").is_some_and(|p| p.contains("lfu")),
+            lfu: cfg
+                .value("maxmemory-policy")
+                .is_some_and(|p| p.contains("lfu")),
             databases: cfg.databases().max(1),
             maxclients: cfg.maxclients(),
             auth_required: cfg.requirepass().is_some(),
             hz: cfg.hz().clamp(1, 500),
+            slowlog_slower_than: cfg.int("slowlog-log-slower-than").unwrap_or(10000),
+            slowlog_max_len: cfg.int("slowlog-max-len").unwrap_or(128).max(0) as usize,
+            timeout: cfg.timeout(),
         }
     }
 }
@@ -86,6 +97,9 @@ pub struct ShardCtx {
     pub config: RefCell<Arc<Config>>,
     pub hot: Cell<HotConfig>,
     pub clients: RefCell<BTreeMap<u64, Rc<Client>>>,
+    pub slowlog: RefCell<SlowLog>,
+    /// MONITOR clients of the whole server: (their shard, client id).
+    pub monitors: RefCell<Vec<(usize, u64)>>,
     pub shared: Arc<Shared>,
     pub commands: Cell<u64>,
     pub connections: Cell<u64>,
@@ -122,6 +136,8 @@ impl ShardCtx {
             hot: Cell::new(HotConfig::of(&config)),
             config: RefCell::new(config),
             clients: RefCell::new(BTreeMap::new()),
+            slowlog: RefCell::new(SlowLog::default()),
+            monitors: RefCell::new(Vec::new()),
             shared,
             commands: Cell::new(0),
             connections: Cell::new(0),
@@ -438,7 +454,57 @@ impl ShardCtx {
                 self.shard.borrow_mut().active_expire = on;
                 ShardReply::Done
             }
+            ShardRequest::Digest => ShardReply::Digest(self.shard.borrow().digest(now_ms())),
+            ShardRequest::DebugKeys { db, keys, object } => {
+                let now = now_ms();
+                let mut shard = self.shard.borrow_mut();
+                let lines = keys
+                    .iter()
+                    .map(|k| {
+                        let e = shard.dbs.get_mut(db).and_then(|d| d.peek(k, now));
+                        match (e, object) {
+                            (None, true) => "ERR no such key".to_string(),
+                            (None, false) => "0".repeat(40),
+                            (Some(e), true) => format!(
+                                "Value at:0x{:x} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                                e as *const _ as usize,
+                                e.value.encoding(),
+                                e.value.approx_size(),
+                                e.lru,
+                                crate::shard::db::lru_clock(now).wrapping_sub(e.lru) & 0xFF_FFFF
+                            ),
+                            (Some(e), false) => {
+                                crate::shard::digest_hex(digest_entry(0, b"", &crate::shard::value::Entry { expire_at: 0, ..e.clone() }))
+                            }
+                        }
+                    })
+                    .collect();
+                ShardReply::Lines(lines)
+            }
+            ShardRequest::SlowlogGet { count } => {
+                ShardReply::Slow(self.slowlog.borrow().newest(count))
+            }
+            ShardRequest::SlowlogLen => ShardReply::Count(self.slowlog.borrow().len() as u64),
+            ShardRequest::SlowlogReset => {
+                self.slowlog.borrow_mut().reset();
+                ShardReply::Done
+            }
+            ShardRequest::MonitorAdd { shard, client } => {
+                self.monitors.borrow_mut().push((shard, client));
+                ShardReply::Done
+            }
+            ShardRequest::MonitorRemove { client } => {
+                self.monitors.borrow_mut().retain(|(_, c)| *c != client);
+                ShardReply::Done
+            }
+            ShardRequest::MonitorLine { client, line } => {
+                if let Some(c) = self.clients.borrow().get(&client) {
+                    c.push_monitor(line);
+                }
+                ShardReply::Done
+            }
             ShardRequest::ResetStats => {
+                self.slowlog.borrow_mut().reset();
                 self.commands.set(0);
                 self.connections.set(0);
                 self.rejected.set(0);
@@ -463,6 +529,43 @@ impl ShardCtx {
                 }
                 Deferred::Granted { to } => self.mesh.reply(to, ShardReply::Done),
             }
+        }
+    }
+
+    /// Feeds one executed command to every MONITOR client (Redis's
+    /// `replicationFeedMonitors`): `+<time> [<db> <addr>] "arg" ...`.
+    pub fn feed_monitors(&self, client: &Client, argv: &[Bytes]) {
+        let monitors = self.monitors.borrow();
+        if monitors.is_empty() {
+            return;
+        }
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut line = format!(
+            "{}.{:06} [{} {}]",
+            d.as_secs(),
+            d.subsec_micros(),
+            client.db.get(),
+            client.addr
+        )
+        .into_bytes();
+        for a in argv {
+            line.push(b' ');
+            crate::util::repr::quote_into(a, &mut line);
+        }
+        let line = Bytes::from(line);
+        for &(shard, id) in monitors.iter() {
+            if id == client.id {
+                continue;
+            }
+            self.tell(
+                shard,
+                ShardRequest::MonitorLine {
+                    client: id,
+                    line: line.clone(),
+                },
+            );
         }
     }
 

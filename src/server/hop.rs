@@ -96,6 +96,33 @@ pub enum ShardRequest {
     NewConfig(Arc<Config>),
     /// DEBUG SET-ACTIVE-EXPIRE.
     SetActiveExpire(bool),
+    /// DEBUG DIGEST: this shard's part of the dataset digest.
+    Digest,
+    /// DEBUG DIGEST-VALUE / DEBUG OBJECT on keys this shard owns.
+    DebugKeys {
+        db: usize,
+        keys: Vec<Bytes>,
+        object: bool,
+    },
+    /// SLOWLOG GET: the newest `count` entries.
+    SlowlogGet {
+        count: usize,
+    },
+    SlowlogLen,
+    SlowlogReset,
+    /// MONITOR: feed every command run here to client `client` on `shard`.
+    MonitorAdd {
+        shard: usize,
+        client: u64,
+    },
+    MonitorRemove {
+        client: u64,
+    },
+    /// One MONITOR line for a monitoring client of the receiving shard.
+    MonitorLine {
+        client: u64,
+        line: Bytes,
+    },
     /// To the control executor: CONFIG SET (validated and published there).
     ConfigSet {
         pairs: Vec<(Bytes, Bytes)>,
@@ -118,6 +145,8 @@ pub enum ShardReply {
     Key(Option<Bytes>),
     Stats(Box<crate::shard::ShardStats>),
     Lines(Vec<String>),
+    Digest([u64; 3]),
+    Slow(Vec<crate::shard::slowlog::SlowEntry>),
     Err(String),
 }
 

@@ -315,6 +315,17 @@ impl Db {
         done
     }
 
+    /// Calls `f` on every live entry (DEBUG DIGEST).
+    pub fn for_each(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
+        for t in &self.s.tables {
+            for (k, e) in t.iter() {
+                if !is_expired(e, now) {
+                    f(k, e);
+                }
+            }
+        }
+    }
+
     /// Every live key (KEYS), filtered by `keep`.
     pub fn keys(&self, now: u64, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> Vec<Bytes> {
         let mut out = Vec::new();

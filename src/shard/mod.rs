@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod lock;
+pub mod slowlog;
 pub mod types;
 pub mod value;
 
@@ -39,6 +40,23 @@ impl Shard {
             done += db.expire_cycle(now, budget.saturating_sub(done));
         }
         done
+    }
+
+    /// An order-independent digest of this shard's data (DEBUG DIGEST): the
+    /// XOR of a fixed-seed hash of every (db, key, value, deadline). Equal
+    /// datasets give equal digests in any process; the shards' digests XOR
+    /// together into the server's.
+    pub fn digest(&self, now: u64) -> [u64; 3] {
+        let mut acc = [0u64; 3];
+        for (i, db) in self.dbs.iter().enumerate() {
+            db.for_each(now, |k, e| {
+                let h = digest_entry(i, k, e);
+                for (a, x) in acc.iter_mut().zip(h) {
+                    *a ^= x;
+                }
+            });
+        }
+        acc
     }
 
     pub fn stats(&self, now: u64) -> ShardStats {
@@ -115,4 +133,40 @@ impl ShardStats {
             a.expires = total;
         }
     }
+}
+
+/// Fixed-seed hashes of one entry (same value in every process), for digests.
+pub fn digest_entry(db: usize, key: &[u8], e: &value::Entry) -> [u64; 3] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = [0u64; 3];
+    for (i, o) in out.iter_mut().enumerate() {
+        let seed = 0x7e55_e7a0 + i as u64;
+        let mut h =
+            ahash::RandomState::with_seeds(seed, seed * 3, seed * 5, seed * 7).build_hasher();
+        h.write_usize(db);
+        h.write(key);
+        value_digest(&e.value, &mut h);
+        h.write_u64(e.expire_at);
+        *o = h.finish();
+    }
+    out
+}
+
+fn value_digest(v: &value::Value, h: &mut impl std::hash::Hasher) {
+    match v {
+        value::Value::Str(s) => {
+            let mut scratch = Vec::new();
+            h.write_u8(0);
+            h.write(s.as_slice(&mut scratch));
+        }
+        #[allow(unreachable_patterns)]
+        _ => h.write_u8(255),
+    }
+}
+
+/// Renders a digest as DEBUG DIGEST does (40 hex digits, all zeros when empty).
+pub fn digest_hex(d: [u64; 3]) -> String {
+    let mut s = format!("{:016x}{:016x}{:016x}", d[0], d[1], d[2]);
+    s.truncate(40);
+    s
 }

@@ -4,3 +4,4 @@
 pub mod clock;
 pub mod glob;
 pub mod num;
+pub mod repr;
