@@ -162,7 +162,7 @@ fn main() {
                         Target::Tessera => &mut best.tessera,
                         Target::Redis => &mut best.redis,
                     };
-                    if slot.as_ref().map_or(true, |b| row.rps > b.rps) {
+                    if slot.as_ref().is_none_or(|b| row.rps > b.rps) {
                         *slot = Some(row);
                     }
                 }

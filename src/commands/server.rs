@@ -354,6 +354,8 @@ fn debug_protocol(kind: &[u8]) -> CmdResult {
     Ok(match upper(kind).as_str() {
         "STRING" => Reply::bulk_str("Hello World"),
         "INTEGER" => Reply::Integer(12345),
+        // The sample value Redis itself sends.
+        #[allow(clippy::approx_constant)]
         "DOUBLE" => Reply::Double(3.141),
         "BIGNUM" => Reply::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
         "NULL" => Reply::Nil,
@@ -419,7 +421,7 @@ pub fn slowlog(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                         all.extend(e);
                     }
                 }
-                all.sort_by(|a, b| (b.time, b.id).cmp(&(a.time, a.id)));
+                all.sort_by_key(|e| std::cmp::Reverse((e.time, e.id)));
                 all.truncate(count);
                 Ok(Reply::Array(
                     all.into_iter()
