@@ -159,9 +159,13 @@ pub fn run(config: Config) -> Result<(), String> {
     let mesh = MeshBuilder::<Vec<MeshMsg>, _>::full(nshards + 1, MESH_CAPACITY);
     let (ready_tx, ready_rx) = crossbeam::channel::unbounded::<Result<(), String>>();
 
+    // Shards take the last `nshards` CPUs of the mask; CPUs left over in
+    // front of them (if any) are the control executor's.
+    let spare = cpus.len().saturating_sub(nshards);
+    let (control_cpus, shard_cpus) = cpus.split_at(spare);
     let mut handles = Vec::new();
     for i in 0..nshards {
-        let cpu = cpus.get(i % cpus.len().max(1)).copied().unwrap_or(0);
+        let cpu = shard_cpus.get(i).copied().unwrap_or(0);
         let (mesh, config, shared, ready, addrs) = (
             mesh.clone(),
             config.clone(),
@@ -169,7 +173,7 @@ pub fn run(config: Config) -> Result<(), String> {
             ready_tx.clone(),
             addrs.clone(),
         );
-        let builder = LocalExecutorBuilder::new(if nshards <= cpus.len() {
+        let builder = LocalExecutorBuilder::new(if nshards <= shard_cpus.len() {
             Placement::Fixed(cpu)
         } else {
             Placement::Unbound
@@ -186,7 +190,15 @@ pub fn run(config: Config) -> Result<(), String> {
     }
     {
         let (mesh, config) = (mesh.clone(), (*config).clone());
-        let builder = LocalExecutorBuilder::new(Placement::Unbound)
+        let placement = if control_cpus.is_empty() {
+            Placement::Unbound
+        } else {
+            let set = glommio::CpuSet::online()
+                .map_err(|e| format!("cannot read the CPU set: {e}"))?
+                .filter(|l| control_cpus.contains(&l.cpu));
+            Placement::Fenced(set)
+        };
+        let builder = LocalExecutorBuilder::new(placement)
             .name("control")
             .io_memory(1 << 20);
         let h = builder
