@@ -32,22 +32,9 @@ use common::{resp, wait_until, Server, XorShift};
 use redis::{Connection, Value};
 
 /// Generates `shards_1`, `shards_2` and `shards_3` tests calling `check(shards)`.
-macro_rules! per_shards {
+macro_rules! per_shards3 {
     ($name:ident, $check:path) => {
-        mod $name {
-            #[test]
-            fn shards_1() {
-                $check(1)
-            }
-            #[test]
-            fn shards_2() {
-                $check(2)
-            }
-            #[test]
-            fn shards_3() {
-                $check(3)
-            }
-        }
+        per_shards!($name, $check; shards_1 => 1, shards_2 => 2, shards_3 => 3);
     };
 }
 
@@ -326,7 +313,7 @@ fn check_pipeline_10k(shards: usize) {
         assert_eq!(*reply, want, "MGET chunk #{c}");
     }
 }
-per_shards!(pipeline_10k_set_get_mget, super::check_pipeline_10k);
+per_shards3!(pipeline_10k_set_get_mget, super::check_pipeline_10k);
 
 /// One write carrying SET/GET/INCR/DEL/MGET/EXISTS on keys of every shard;
 /// the exact reply sequence is checked in order.
@@ -383,7 +370,7 @@ fn check_raw_pipeline_mixed(shards: usize) {
     s.push(cmd(&["DBSIZE"]), int(16));
     s.run(&server);
 }
-per_shards!(
+per_shards3!(
     raw_pipeline_mixed_reply_order,
     super::check_raw_pipeline_mixed
 );
@@ -450,7 +437,7 @@ fn check_multi_key_basics(shards: usize) {
     s.push(cmd(&["DBSIZE"]), int(0));
     s.run(&server);
 }
-per_shards!(multi_key_basics, super::check_multi_key_basics);
+per_shards3!(multi_key_basics, super::check_multi_key_basics);
 
 /// MSETNX is all or nothing across shards.
 fn check_msetnx(shards: usize) {
@@ -495,7 +482,7 @@ fn check_msetnx(shards: usize) {
     );
     s.run(&server);
 }
-per_shards!(msetnx_all_or_nothing, super::check_msetnx);
+per_shards3!(msetnx_all_or_nothing, super::check_msetnx);
 
 /// Keys of round `i` of `check_rename_copy`: source, destination, RENAMENX
 /// target, COPY target; each one after the source is on another shard than
@@ -581,7 +568,7 @@ fn check_rename_copy(shards: usize) {
         );
     }
 }
-per_shards!(rename_renamenx_copy, super::check_rename_copy);
+per_shards3!(rename_renamenx_copy, super::check_rename_copy);
 
 fn bitop(op: &str, srcs: &[Vec<u8>]) -> Vec<u8> {
     let len = srcs.iter().map(Vec::len).max().unwrap_or(0);
@@ -674,7 +661,7 @@ fn check_bitop(shards: usize) {
         assert_eq!(exists, 0, "BITOP with only missing sources left {dest}");
     }
 }
-per_shards!(bitop_across_shards, super::check_bitop);
+per_shards3!(bitop_across_shards, super::check_bitop);
 
 /// LCS over 8 key pairs on different shards: string, LEN, IDX with MINMATCHLEN/WITHMATCHLEN (the
 /// example from Redis's docs), and a missing key as the empty string.
@@ -706,7 +693,7 @@ fn check_lcs(shards: usize) {
     }
     s.run(&server);
 }
-per_shards!(lcs_across_shards, super::check_lcs);
+per_shards3!(lcs_across_shards, super::check_lcs);
 
 // --- 3. atomicity under concurrency -----------------------------------------
 
@@ -811,7 +798,7 @@ fn check_atomic_mset_mget(shards: usize) {
         .expect("MGET");
     assert!(got.iter().all(|v| *v == got[0]), "final state: {got:?}");
 }
-per_shards!(atomic_mset_vs_mget, super::check_atomic_mset_mget);
+per_shards3!(atomic_mset_vs_mget, super::check_atomic_mset_mget);
 
 /// Writers MSET then DEL 8 keys (DEL answers 0 or 8) while readers check
 /// EXISTS (0 or 8) and MGET (all missing or all equal).
@@ -854,7 +841,7 @@ fn check_atomic_del_exists(shards: usize) {
     let (written, read) = race(&server, writer, reader);
     eprintln!("MSET+DEL rounds {written:?}, EXISTS+MGET rounds {read:?} (x{BURST})");
 }
-per_shards!(atomic_del_vs_exists, super::check_atomic_del_exists);
+per_shards3!(atomic_del_vs_exists, super::check_atomic_del_exists);
 
 /// Renamers move 8 values back and forth between key pairs on different
 /// shards while readers MGET all 16 keys: in every reply exactly one key of
@@ -915,7 +902,7 @@ fn check_atomic_rename_mget(shards: usize) {
         .expect("EXISTS");
     assert_eq!(exists, 8, "after the race, one key of each pair");
 }
-per_shards!(atomic_rename_vs_mget, super::check_atomic_rename_mget);
+per_shards3!(atomic_rename_vs_mget, super::check_atomic_rename_mget);
 
 /// Single-key INCRs (which run inline on their shard, parked behind any
 /// transaction's locks) race with COPY a b REPLACE across shards: `b` is
@@ -969,7 +956,7 @@ fn check_atomic_copy_incr_mget(shards: usize) {
     }
     assert_eq!(total, incrs as i64, "every INCR counted once");
 }
-per_shards!(atomic_copy_incr_vs_mget, super::check_atomic_copy_incr_mget);
+per_shards3!(atomic_copy_incr_vs_mget, super::check_atomic_copy_incr_mget);
 
 // --- 4. SCAN ------------------------------------------------------------------
 
@@ -1053,7 +1040,7 @@ fn check_scan_counts(shards: usize) {
     let (keys, _) = full_scan(&mut con, &[], |_, _| {});
     assert_eq!(keys.into_iter().collect::<BTreeSet<_>>(), all);
 }
-per_shards!(scan_full_with_counts, super::check_scan_counts);
+per_shards3!(scan_full_with_counts, super::check_scan_counts);
 
 /// MATCH and TYPE filters select exactly the matching keys.
 fn check_scan_filters(shards: usize) {
@@ -1101,7 +1088,7 @@ fn check_scan_filters(shards: usize) {
         assert!(keys.is_empty());
     }
 }
-per_shards!(scan_match_and_type, super::check_scan_filters);
+per_shards3!(scan_match_and_type, super::check_scan_filters);
 
 /// Keys added and deleted between SCAN calls do not make SCAN miss a key that
 /// was present the whole time; only existing-or-churned keys come back.
@@ -1144,7 +1131,7 @@ fn check_scan_under_mutation(shards: usize) {
     }
     assert_eq!(dbsize(&mut con), SCAN_KEYS as i64);
 }
-per_shards!(scan_under_mutation, super::check_scan_under_mutation);
+per_shards3!(scan_under_mutation, super::check_scan_under_mutation);
 
 /// A cursor that is not an unsigned number: `-ERR invalid cursor`
 /// (`parseScanCursorOrReply`), the connection stays usable.
@@ -1159,7 +1146,7 @@ fn check_scan_invalid_cursor(shards: usize) {
     assert_eq!(text(&got), "-ERR invalid cursor\r\n");
     assert_eq!(text(&raw.command(&[b"PING"])), "+PONG\r\n");
 }
-per_shards!(scan_invalid_cursor, super::check_scan_invalid_cursor);
+per_shards3!(scan_invalid_cursor, super::check_scan_invalid_cursor);
 
 // --- 5. keyspace-wide commands -----------------------------------------------
 
@@ -1273,7 +1260,7 @@ fn check_keyspace_totals(shards: usize) {
         "FLUSHALL ASYNC left keys"
     );
 }
-per_shards!(keyspace_totals, super::check_keyspace_totals);
+per_shards3!(keyspace_totals, super::check_keyspace_totals);
 
 // --- 6. expiry ------------------------------------------------------------------
 
@@ -1311,7 +1298,7 @@ fn check_active_expiry(shards: usize) {
         .unwrap_or_else(|| panic!("no expired_keys in INFO stats: {stats}"));
     assert_eq!(expired, 1000, "INFO stats expired_keys");
 }
-per_shards!(active_expiry_every_shard, super::check_active_expiry);
+per_shards3!(active_expiry_every_shard, super::check_active_expiry);
 
 /// TTL/PTTL/EXPIRE/PERSIST of keys on every shard from one connection.
 fn check_ttl_across_shards(shards: usize) {
@@ -1365,7 +1352,7 @@ fn check_ttl_across_shards(shards: usize) {
         "INFO keyspace: {info:?}"
     );
 }
-per_shards!(ttl_across_shards, super::check_ttl_across_shards);
+per_shards3!(ttl_across_shards, super::check_ttl_across_shards);
 
 // --- 7. many connections --------------------------------------------------------
 
@@ -1474,7 +1461,7 @@ fn check_many_connections(shards: usize) {
     });
     assert!(alone, "CLIENT LIST after every client left: {listed:?}");
 }
-per_shards!(many_connections, super::check_many_connections);
+per_shards3!(many_connections, super::check_many_connections);
 
 /// One client of `check_many_connections`: a pipelined workload, report
 /// ready, then check the verdict (closed if killed, still served if not).

@@ -17,22 +17,6 @@ use std::time::Duration;
 /// Upper bound for one run of a peer program.
 const PEER_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Generates `shards_1` and `shards_2` tests calling `check(shards)`.
-macro_rules! per_shards {
-    ($name:ident, $check:path) => {
-        mod $name {
-            #[test]
-            fn shards_1() {
-                $check(1)
-            }
-            #[test]
-            fn shards_2() {
-                $check(2)
-            }
-        }
-    };
-}
-
 /// Runs `prog -h 127.0.0.1 -p <port> args...` with `stdin`, bounded in time.
 fn run(prog: &Path, server: &Server, args: &[&str], stdin: Option<&[u8]>) -> Output {
     let port = server.port.to_string();
@@ -188,7 +172,6 @@ fn check_benchmark(shards: usize) {
     assert_eq!(dbsize, 2);
 }
 per_shards!(benchmark_strings, super::check_benchmark);
-
 
 fn preset_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tuning/tessera-fast.conf")

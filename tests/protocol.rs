@@ -13,22 +13,6 @@ mod common;
 
 use common::{resp, split_replies, wait_until, Server, XorShift, IO_TIMEOUT};
 
-/// Generates `shards_1` and `shards_2` tests calling `check(shards)`.
-macro_rules! per_shards {
-    ($name:ident, $check:path) => {
-        mod $name {
-            #[test]
-            fn shards_1() {
-                $check(1)
-            }
-            #[test]
-            fn shards_2() {
-                $check(2)
-            }
-        }
-    };
-}
-
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -444,7 +428,6 @@ fn check_command_error_texts(shards: usize) {
     assert_eq!(text(&c.command(&[b"PING"])), "+PONG\r\n");
 }
 per_shards!(command_error_texts, super::check_command_error_texts);
-
 
 // --- pipelining -------------------------------------------------------------
 

@@ -201,7 +201,7 @@ const CLIENT_HELP: &[&str] = &[
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 pub fn client(conn: Conn, argv: Vec<Bytes>) -> Pin<Box<dyn Future<Output = CmdResult>>> {

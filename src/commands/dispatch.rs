@@ -124,11 +124,9 @@ fn keys_by_shard(
     argv: &[Bytes],
 ) -> BTreeMap<usize, Vec<LockKey>> {
     let mut by_shard: BTreeMap<usize, Vec<LockKey>> = BTreeMap::new();
-    for i in spec.key_indexes(argv.len()) {
-        if let Some(k) = argv.get(i) {
-            let shard = ctx.slots.shard_of_key(k).0;
-            by_shard.entry(shard).or_default().push((db, k.clone()));
-        }
+    for key in ShardCtx::lock_keys(spec, db, argv) {
+        let shard = ctx.slots.shard_of_key(&key.1).0;
+        by_shard.entry(shard).or_default().push(key);
     }
     by_shard
 }

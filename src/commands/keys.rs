@@ -11,7 +11,7 @@ use super::string::key_copy;
 use super::{CmdResult, KeyCtx};
 use crate::protocol::Reply;
 use crate::shard::db::Db;
-use crate::shard::value::Entry;
+use crate::shard::value::{memory, Entry};
 use crate::util::glob::glob_match;
 
 pub fn del(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
@@ -120,6 +120,9 @@ pub fn pexpireat(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 }
 
 /// TTL / PTTL / EXPIRETIME / PEXPIRETIME (matches `ttlGenericCommand`).
+/// Deadlines go up to `i64::MAX` ms (PEXPIREAT accepts it), so the
+/// rounding to seconds is done in u64 (Redis replies 9223372036854776 for
+/// EXPIRETIME then, not an overflowed value).
 fn ttl_generic(ctx: &mut KeyCtx, key: &[u8], ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now;
     let Some(at) = ctx.db().peek(key, now).map(|e| e.expire_at) else {
@@ -128,8 +131,9 @@ fn ttl_generic(ctx: &mut KeyCtx, key: &[u8], ms: bool, absolute: bool) -> CmdRes
     if at == 0 {
         return Ok(Reply::Integer(-1));
     }
-    let t = if absolute { at } else { at.saturating_sub(now) } as i64;
-    Ok(Reply::Integer(if ms { t } else { (t + 500) / 1000 }))
+    let t = if absolute { at } else { at.saturating_sub(now) };
+    let t = if ms { t } else { t.saturating_add(500) / 1000 };
+    Ok(Reply::Integer(i64::try_from(t).unwrap_or(i64::MAX)))
 }
 
 pub fn ttl(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
@@ -189,13 +193,20 @@ pub fn renamenx(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     rename_generic(ctx, argv, true)
 }
 
-/// Parses a database index argument (`selectDb` range check).
+/// Parses a database index argument as SELECT, MOVE and COPY do
+/// (`getIntFromObjectOrReply`, then `selectDb`): not an integer, not an
+/// `int`, or not an existing database are three different errors.
 pub fn db_index(raw: &[u8], databases: usize) -> Result<usize, CmdError> {
     let n = parse_i64(raw)?;
-    if n < 0 || n as usize >= databases {
-        return Err(CmdError::DbIndexOutOfRange);
+    if i32::try_from(n).is_err() {
+        return Err(CmdError::err(
+            "value is out of range, value must between -2147483648 and 2147483647",
+        ));
     }
-    Ok(n as usize)
+    match usize::try_from(n) {
+        Ok(n) if n < databases => Ok(n),
+        _ => Err(CmdError::DbIndexOutOfRange),
+    }
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]
@@ -266,24 +277,60 @@ const OBJECT_HELP: &[&str] = &[
     "    Return the number of references of the value associated with the specified",
     "    <key>.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
+/// The reply of `<CMD> HELP` (`addReplyHelp`): `lines` as status replies.
 pub fn help_reply(lines: &[&'static str]) -> Reply {
     Reply::Array(lines.iter().map(|l| Reply::simple(l)).collect())
 }
 
-/// OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key, OBJECT HELP
-pub fn object(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let sub = upper(&argv[1]);
-    if sub == "HELP" && argv.len() == 2 {
-        return Ok(help_reply(OBJECT_HELP));
-    }
-    if argv.len() != 3 || !matches!(sub.as_str(), "ENCODING" | "REFCOUNT" | "IDLETIME" | "FREQ") {
+/// Checks a container command's sub-command against its arity (Redis 7
+/// has `object|encoding` etc. in the command table): an unknown one gets
+/// "unknown subcommand", a known one with the wrong count of arguments
+/// `wrong number of arguments for 'object|encoding' command`.
+fn check_subcommand(argv: &[Bytes], container: &str, subs: &[(&str, i32)]) -> Result<(), CmdError> {
+    let sub = lossy(&argv[1]).to_ascii_lowercase();
+    let Some(&(name, arity)) = subs.iter().find(|(n, _)| *n == sub) else {
         return Err(CmdError::UnknownSubcommand(
             lossy(&argv[1]),
-            "OBJECT".into(),
+            container.to_ascii_uppercase(),
         ));
+    };
+    let argc = argv.len();
+    let fits = if arity < 0 {
+        argc >= arity.unsigned_abs() as usize
+    } else {
+        argc == arity as usize
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(CmdError::WrongArity(format!("{container}|{name}")))
+    }
+}
+
+/// Redis's `OBJ_SHARED_REFCOUNT`: the refcount OBJECT REFCOUNT reports for
+/// the shared integers 0..10000 (`OBJ_SHARED_INTEGERS`) that SET, INCR and
+/// friends store instead of a new object.
+const SHARED_REFCOUNT: i64 = i32::MAX as i64;
+
+/// OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key, OBJECT HELP
+pub fn object(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    check_subcommand(
+        argv,
+        "object",
+        &[
+            ("help", 2),
+            ("encoding", 3),
+            ("refcount", 3),
+            ("idletime", 3),
+            ("freq", 3),
+        ],
+    )?;
+    let sub = upper(&argv[1]);
+    if sub == "HELP" {
+        return Ok(help_reply(OBJECT_HELP));
     }
     let now = ctx.now;
     let lfu = ctx.lfu;
@@ -292,6 +339,10 @@ pub fn object(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     };
     Ok(match sub.as_str() {
         "ENCODING" => Reply::bulk_str(e.value.encoding()),
+        // COMPAT: Redis does not share integers under an LRU/LFU
+        // maxmemory-policy with maxmemory set, and COPY makes an unshared
+        // duplicate; tessera reports every small integer as shared.
+        "REFCOUNT" if e.value.is_shared_integer() => Reply::Integer(SHARED_REFCOUNT),
         "REFCOUNT" => Reply::Integer(1),
         "IDLETIME" => {
             if lfu {
@@ -317,20 +368,27 @@ fn idle_seconds(e: &Entry, now: u64) -> u32 {
     }
 }
 
-/// MEMORY USAGE key [SAMPLES count]
+/// MEMORY USAGE key [SAMPLES count] (matches `memoryCommand`: SAMPLES
+/// must be a non-negative integer; the size is `objectComputeSize` plus
+/// the key's sds and the dict entry, in jemalloc size classes).
 pub fn memory_usage(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let mut args = Args::new(&argv[1..]);
-    let key = args.arg()?;
-    while !args.is_empty() {
-        if args.eat("SAMPLES") {
-            args.next_i64()?;
-        } else {
-            return Err(CmdError::Syntax);
+    let key = &argv[2];
+    let mut opts = argv[3..].iter();
+    while let Some(opt) = opts.next() {
+        match opts.next() {
+            Some(n) if opt.eq_ignore_ascii_case(b"SAMPLES") => {
+                if parse_i64(n)? < 0 {
+                    return Err(CmdError::Syntax);
+                }
+            }
+            _ => return Err(CmdError::Syntax),
         }
     }
     let now = ctx.now;
     Ok(match ctx.db().peek(key, now) {
-        Some(e) => Reply::Integer((key.len() + e.value.approx_size() + 48) as i64),
+        Some(e) => Reply::Integer(
+            memory::key_usage(key.len()).saturating_add(e.value.memory_usage()) as i64,
+        ),
         None => Reply::Nil,
     })
 }
@@ -393,17 +451,16 @@ const MEMORY_HELP: &[&str] = &[
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// MEMORY USAGE key [SAMPLES count], MEMORY HELP
 pub fn memory(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    match upper(&argv[1]).as_str() {
-        "USAGE" if argv.len() >= 3 => memory_usage(ctx, argv),
-        "HELP" if argv.len() == 2 => Ok(help_reply(MEMORY_HELP)),
-        _ => Err(CmdError::UnknownSubcommand(
-            lossy(&argv[1]),
-            "MEMORY".into(),
-        )),
+    // COMPAT: MEMORY DOCTOR, STATS, MALLOC-STATS and PURGE are not
+    // implemented: they are unknown sub-commands, and HELP omits them.
+    check_subcommand(argv, "memory", &[("help", 2), ("usage", -3)])?;
+    if upper(&argv[1]) == "HELP" {
+        return Ok(help_reply(MEMORY_HELP));
     }
+    memory_usage(ctx, argv)
 }

@@ -195,8 +195,10 @@ pub fn flushall(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
 pub fn swapdb(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {
         let databases = conn.ctx.hot.get().databases;
-        parse_i64(&argv[1]).map_err(|_| CmdError::err("invalid first DB index"))?;
-        parse_i64(&argv[2]).map_err(|_| CmdError::err("invalid second DB index"))?;
+        // Matches swapdbCommand: anything that is not a 32-bit integer.
+        let int32 = |a: &[u8]| parse_i64(a).ok().filter(|n| i32::try_from(*n).is_ok());
+        int32(&argv[1]).ok_or_else(|| CmdError::err("invalid first DB index"))?;
+        int32(&argv[2]).ok_or_else(|| CmdError::err("invalid second DB index"))?;
         let a = db_index(&argv[1], databases)?;
         let b = db_index(&argv[2], databases)?;
         if a != b {
@@ -265,7 +267,7 @@ const DEBUG_HELP: &[&str] = &[
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// DEBUG, behind `enable-debug-command` (SLEEP, SET-ACTIVE-EXPIRE, HELP).
@@ -386,7 +388,7 @@ const SLOWLOG_HELP: &[&str] = &[
     "RESET",
     "    Reset the slowlog.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// SLOWLOG GET [count] | LEN | RESET | HELP: the shards' logs merged by time.
@@ -479,7 +481,7 @@ const CONFIG_HELP: &[&str] = &[
     "REWRITE",
     "    Rewrite the configuration file.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 pub fn config(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
@@ -583,7 +585,7 @@ const COMMAND_HELP: &[&str] = &[
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {

@@ -9,7 +9,7 @@ use super::args::{parse_i64, Args};
 use super::error::CmdError;
 use super::{CmdResult, KeyCtx};
 use crate::protocol::Reply;
-use crate::shard::types::string as strops;
+use crate::shard::types::string::{self as strops, LongDouble};
 use crate::shard::value::{StrValue, Value};
 use crate::util::num;
 
@@ -71,21 +71,89 @@ pub fn expire_arg(
     Ok(at as u64)
 }
 
-/// Parses one TTL option word at the cursor, if any (EX PX EXAT PXAT).
-fn ttl_option(args: &mut Args, now: u64, cmd: &str) -> Result<Option<u64>, CmdError> {
-    let (unit, abs) = if args.eat("EX") {
-        (1000, false)
-    } else if args.eat("PX") {
-        (1, false)
-    } else if args.eat("EXAT") {
-        (1000, true)
-    } else if args.eat("PXAT") {
-        (1, true)
-    } else {
-        return Ok(None);
-    };
-    let raw = args.arg()?;
-    expire_arg(raw, unit, abs, now, cmd).map(Some)
+/// Which time option a SET / GETEX carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TimeOpt {
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+}
+
+impl TimeOpt {
+    /// (milliseconds per unit, absolute?)
+    fn unit(self) -> (i64, bool) {
+        match self {
+            TimeOpt::Ex => (1000, false),
+            TimeOpt::Px => (1, false),
+            TimeOpt::ExAt => (1000, true),
+            TimeOpt::PxAt => (1, true),
+        }
+    }
+}
+
+/// The options of SET (`NX XX GET KEEPTTL EX PX EXAT PXAT`) or GETEX
+/// (`PERSIST EX PX EXAT PXAT`), parsed but with the time still raw.
+#[derive(Default)]
+struct StrOpts<'a> {
+    nx: bool,
+    xx: bool,
+    get: bool,
+    keepttl: bool,
+    persist: bool,
+    time: Option<(TimeOpt, &'a [u8])>,
+}
+
+impl StrOpts<'_> {
+    /// The absolute deadline the time option asks for, if any
+    /// (`getExpireMillisecondsOrReply`).
+    fn deadline(&self, now: u64, cmd: &str) -> Result<Option<u64>, CmdError> {
+        match self.time {
+            None => Ok(None),
+            Some((opt, raw)) => {
+                let (unit, absolute) = opt.unit();
+                expire_arg(raw, unit, absolute, now, cmd).map(Some)
+            }
+        }
+    }
+}
+
+/// Matches `parseExtendedStringArgumentsOrReply`: every option word is
+/// checked before any time value is parsed; a word may repeat (the last
+/// time wins) but may not conflict with another (`EX` with `PX`, `NX` with
+/// `XX`, `KEEPTTL`/`PERSIST` with a time), and a time option needs a value.
+/// `set` selects SET's words (NX XX GET KEEPTTL) or GETEX's (PERSIST).
+fn parse_str_opts(opts: &[Bytes], set: bool) -> Result<StrOpts<'_>, CmdError> {
+    let mut o = StrOpts::default();
+    let mut i = 0;
+    while let Some(opt) = opts.get(i) {
+        let next = opts.get(i + 1);
+        let word = opt.to_ascii_uppercase();
+        let time_ok = |t: TimeOpt, o: &StrOpts| {
+            !o.keepttl && !o.persist && o.time.is_none_or(|(cur, _)| cur == t) && next.is_some()
+        };
+        let time = match word.as_slice() {
+            b"EX" => Some(TimeOpt::Ex),
+            b"PX" => Some(TimeOpt::Px),
+            b"EXAT" => Some(TimeOpt::ExAt),
+            b"PXAT" => Some(TimeOpt::PxAt),
+            _ => None,
+        };
+        match (word.as_slice(), time, next) {
+            (b"NX", _, _) if set && !o.xx => o.nx = true,
+            (b"XX", _, _) if set && !o.nx => o.xx = true,
+            (b"GET", _, _) if set => o.get = true,
+            (b"KEEPTTL", _, _) if set && !o.persist && o.time.is_none() => o.keepttl = true,
+            (b"PERSIST", _, _) if !set && !o.keepttl && o.time.is_none() => o.persist = true,
+            (_, Some(t), Some(v)) if time_ok(t, &o) => {
+                o.time = Some((t, v.as_ref()));
+                i += 1;
+            }
+            _ => return Err(CmdError::Syntax),
+        }
+        i += 1;
+    }
+    Ok(o)
 }
 
 /// Stores `value` at `key` with `ttl`; a deadline already past deletes the key
@@ -115,58 +183,31 @@ pub fn key_copy(key: &Bytes) -> Bytes {
 }
 
 /// SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
+/// (matches `setCommand` / `setGenericCommand`).
 pub fn set(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let mut args = Args::new(argv);
-    let key = args.arg()?;
-    let value = args.arg()?;
-    let (mut nx, mut xx, mut get) = (false, false, false);
-    let mut ttl = Ttl::Clear;
-    let mut ttl_given = false;
-    while !args.is_empty() {
-        if args.eat("NX") && !xx {
-            nx = true;
-        } else if args.eat("XX") && !nx {
-            xx = true;
-        } else if args.eat("GET") {
-            get = true;
-        } else if args.eat("KEEPTTL") && !ttl_given {
-            ttl = Ttl::Keep;
-            ttl_given = true;
-        } else if !ttl_given {
-            match ttl_option(&mut args, ctx.now, "set")? {
-                Some(at) => {
-                    ttl = Ttl::At(at);
-                    ttl_given = true;
-                }
-                None => return Err(CmdError::Syntax),
-            }
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let old = if get {
+    let (key, value) = (&argv[1], &argv[2]);
+    let opts = parse_str_opts(&argv[3..], true)?;
+    let ttl = match opts.deadline(ctx.now, "set")? {
+        Some(at) => Ttl::At(at),
+        None if opts.keepttl => Ttl::Keep,
+        None => Ttl::Clear,
+    };
+    // With GET, the old value (or WRONGTYPE) is the reply whatever happens.
+    let old = if opts.get {
         read_str(ctx, key)?.map(StrValue::to_bytes)
     } else {
         None
     };
-    let exists = if get {
-        old.is_some()
-    } else {
-        let now = ctx.now;
-        ctx.db().contains(key, now)
-    };
-    if (nx && exists) || (xx && !exists) {
-        return Ok(if get {
-            old.map_or(Reply::Nil, Reply::Bulk)
-        } else {
-            Reply::Nil
-        });
+    let now = ctx.now;
+    let exists = ctx.db().contains(key, now);
+    let refused = (opts.nx && exists) || (opts.xx && !exists);
+    if !refused {
+        store(ctx, key, new_str(value), ttl);
     }
-    store(ctx, key, new_str(value), ttl);
-    Ok(if get {
-        old.map_or(Reply::Nil, Reply::Bulk)
-    } else {
-        Reply::ok()
+    Ok(match (opts.get, refused) {
+        (true, _) => old.map_or(Reply::Nil, Reply::Bulk),
+        (false, true) => Reply::Nil,
+        (false, false) => Reply::ok(),
     })
 }
 
@@ -213,45 +254,35 @@ pub fn getdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(old.map_or(Reply::Nil, Reply::Bulk))
 }
 
-/// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
+/// GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST] (matches `getexCommand`:
+/// options first, then the key — a missing key is nil even with a bad time
+/// — then the time; an absolute time already past deletes the key).
 pub fn getex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let mut args = Args::new(argv);
-    let key = args.arg()?;
-    let mut change: Option<u64> = None; // Some(0) = persist
-    let mut given = false;
-    while !args.is_empty() {
-        if given {
-            return Err(CmdError::Syntax);
+    let key = &argv[1];
+    let opts = parse_str_opts(&argv[2..], false)?;
+    let Some(val) = read_str(ctx, key)?.map(StrValue::to_bytes) else {
+        return Ok(Reply::Nil);
+    };
+    let now = ctx.now;
+    match opts.deadline(now, "getex")? {
+        Some(at) if at <= now => {
+            ctx.db().remove(key, now);
+            ctx.dirty += 1;
         }
-        if args.eat("PERSIST") {
-            change = Some(0);
-        } else {
-            match ttl_option(&mut args, ctx.now, "getex")? {
-                Some(at) => change = Some(at),
-                None => return Err(CmdError::Syntax),
-            }
+        Some(at) => {
+            ctx.db().set_expire(key, at, now);
+            ctx.dirty += 1;
         }
-        given = true;
-    }
-    let val = read_str(ctx, key)?.map(StrValue::to_bytes);
-    if val.is_some() {
-        let now = ctx.now;
-        match change {
-            Some(at) if at != 0 && at <= now => {
-                ctx.db().remove(key, now);
+        None if opts.persist => {
+            let had_ttl = ctx.db().peek(key, now).is_some_and(|e| e.expire_at != 0);
+            if had_ttl {
+                ctx.db().set_expire(key, 0, now);
                 ctx.dirty += 1;
             }
-            Some(at) => {
-                let had = ctx.db().peek(key, now).map(|e| e.expire_at).unwrap_or(0);
-                if at != 0 || had != 0 {
-                    ctx.db().set_expire(key, at, now);
-                    ctx.dirty += 1;
-                }
-            }
-            None => {}
         }
+        None => {}
     }
-    Ok(val.map_or(Reply::Nil, Reply::Bulk))
+    Ok(Reply::Bulk(val))
 }
 
 pub fn mget(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
@@ -312,24 +343,23 @@ pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let (key, extra) = (&argv[1], &argv[2]);
     let cur_len = read_str(ctx, key)?.map(StrValue::len);
     let now = ctx.now;
-    ctx.dirty += 1;
     match cur_len {
         None => {
-            ctx.db().insert(
-                key_copy(key),
-                Value::Str(StrValue::Raw(key_copy(extra))),
-                0,
-                now,
-            );
+            // A new key stores the argument encoded (`tryObjectEncoding`):
+            // APPEND to a missing key of "12" makes an int.
+            ctx.dirty += 1;
+            ctx.db().insert(key_copy(key), new_str(extra), 0, now);
             Ok(Reply::Integer(extra.len() as i64))
         }
         Some(len) => {
             check_len(ctx, (len + extra.len()) as u64)?;
+            ctx.dirty += 1;
             let Some(e) = ctx.db().get_mut(key, now) else {
                 return Ok(Reply::Integer(0));
             };
             let Value::Str(s) = &mut e.value;
-            let buf = s.make_mut();
+            let buf = s.grow_to(len + extra.len());
+            buf.truncate(len);
             buf.extend_from_slice(extra);
             Ok(Reply::Integer(buf.len() as i64))
         }
@@ -386,31 +416,36 @@ pub fn decrby(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     incr_by(ctx, &argv[1], -d)
 }
 
+/// INCRBYFLOAT key increment (matches `incrbyfloatCommand`): the stored
+/// value, then the increment, parsed as `long double`; the sum must be
+/// finite; the result is stored as text (never int-encoded) and keeps the
+/// key's TTL.
 pub fn incrbyfloat(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let incr = num::parse_f64(&argv[2]).ok_or(CmdError::NotFloat)?;
     let cur = match read_str(ctx, key)? {
-        None => 0.0,
+        None => LongDouble::Finite {
+            neg: false,
+            mant: 0,
+            exp: 0,
+        },
         Some(s) => {
             let mut scratch = Vec::new();
-            num::parse_f64(s.as_slice(&mut scratch)).ok_or(CmdError::NotFloat)?
+            LongDouble::parse(s.as_slice(&mut scratch)).ok_or(CmdError::NotFloat)?
         }
     };
-    let new = cur + incr;
-    if !new.is_finite() {
-        return Err(CmdError::NanOrInfinity);
-    }
-    let text = num::format_f64_human(new);
+    let incr = LongDouble::parse(&argv[2]).ok_or(CmdError::NotFloat)?;
+    let new = cur.checked_add(incr).ok_or(CmdError::NanOrInfinity)?;
+    let text = Bytes::from(new.to_human());
     let now = ctx.now;
     ctx.dirty += 1;
-    let value = Value::Str(StrValue::Raw(Bytes::from(text.clone())));
+    let value = Value::Str(StrValue::Raw(text.clone()));
     match ctx.db().get_mut(key, now) {
         Some(e) => e.value = value,
         None => {
             ctx.db().insert(key_copy(key), value, 0, now);
         }
     }
-    Ok(Reply::Bulk(Bytes::from(text)))
+    Ok(Reply::Bulk(text))
 }
 
 pub fn getrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
@@ -448,7 +483,7 @@ pub fn setrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             let len = buf.len();
             ctx.dirty += 1;
             ctx.db()
-                .insert(key_copy(key), Value::Str(StrValue::Buf(buf)), 0, now);
+                .insert(key_copy(key), Value::Str(StrValue::new_buf(buf)), 0, now);
             Ok(Reply::Integer(len as i64))
         }
         Some(len) => {
@@ -461,7 +496,9 @@ pub fn setrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
                 return Ok(Reply::Integer(0));
             };
             let Value::Str(s) = &mut e.value;
-            let buf = s.make_mut();
+            // check_len bounded offset + data.len() by proto-max-bulk-len.
+            let end = offset as usize + data.len();
+            let buf = s.grow_to(len.max(end));
             strops::setrange(buf, offset as usize, data);
             Ok(Reply::Integer(buf.len() as i64))
         }
@@ -493,14 +530,17 @@ pub fn setbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         let mut buf = Vec::new();
         strops::setbit(&mut buf, offset, on);
         ctx.db()
-            .insert(key_copy(key), Value::Str(StrValue::Buf(buf)), 0, now);
+            .insert(key_copy(key), Value::Str(StrValue::new_buf(buf)), 0, now);
         return Ok(Reply::Integer(0));
     }
     let Some(e) = ctx.db().get_mut(key, now) else {
         return Ok(Reply::Integer(0));
     };
     let Value::Str(s) = &mut e.value;
-    let old = strops::setbit(s.make_mut(), offset, on);
+    // bit_offset bounded the offset by proto-max-bulk-len * 8.
+    let need = (offset >> 3) as usize + 1;
+    let len = s.len();
+    let old = strops::setbit(s.grow_to(len.max(need)), offset, on);
     Ok(Reply::Integer(old as i64))
 }
 
@@ -513,75 +553,72 @@ pub fn getbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     }))
 }
 
-fn bit_unit(args: &mut Args) -> Result<strops::BitUnit, CmdError> {
-    let unit = if args.eat("BYTE") {
-        strops::BitUnit::Byte
-    } else if args.eat("BIT") {
-        strops::BitUnit::Bit
-    } else if args.is_empty() {
-        strops::BitUnit::Byte
+/// The `BYTE|BIT` word of BITCOUNT / BITPOS.
+fn bit_unit(raw: &[u8]) -> Result<strops::BitUnit, CmdError> {
+    if raw.eq_ignore_ascii_case(b"BIT") {
+        Ok(strops::BitUnit::Bit)
+    } else if raw.eq_ignore_ascii_case(b"BYTE") {
+        Ok(strops::BitUnit::Byte)
     } else {
-        return Err(CmdError::Syntax);
-    };
-    if !args.is_empty() {
-        return Err(CmdError::Syntax);
+        Err(CmdError::Syntax)
     }
-    Ok(unit)
 }
 
-/// BITCOUNT key [start end [BYTE|BIT]]
+/// BITCOUNT key [start end [BYTE|BIT]] (matches `bitcountCommand`: a
+/// missing key is 0 before any argument is looked at; start and end are
+/// parsed before the unit, and both negative with start > end is 0 at once).
 pub fn bitcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let mut args = Args::new(argv);
-    let key = args.arg()?;
-    let range = match args.remaining() {
-        0 => None,
-        1 => return Err(CmdError::Syntax),
-        _ => {
-            let start = args.next_i64()?;
-            let end = args.next_i64()?;
-            Some((start, end, bit_unit(&mut args)?))
-        }
-    };
     let mut scratch = Vec::new();
-    Ok(Reply::Integer(match read_str(ctx, key)? {
-        None => 0,
-        Some(s) => strops::bitcount(s.as_slice(&mut scratch), range),
-    }))
+    let Some(s) = read_str(ctx, &argv[1])? else {
+        return Ok(Reply::Integer(0));
+    };
+    let s = s.as_slice(&mut scratch);
+    let range = match argv {
+        [_, _] => None,
+        [_, _, start, end, unit @ ..] if unit.len() <= 1 => {
+            let (start, end) = (parse_i64(start)?, parse_i64(end)?);
+            if start < 0 && end < 0 && start > end {
+                return Ok(Reply::Integer(0));
+            }
+            let unit = match unit.first() {
+                Some(u) => bit_unit(u)?,
+                None => strops::BitUnit::Byte,
+            };
+            Some((start, end, unit))
+        }
+        _ => return Err(CmdError::Syntax),
+    };
+    Ok(Reply::Integer(strops::bitcount(s, range)))
 }
 
-/// BITPOS key bit [start [end [BYTE|BIT]]]
+/// BITPOS key bit [start [end [BYTE|BIT]]] (matches `bitposCommand`: the
+/// bit is parsed as an integer first, then a missing key answers at once;
+/// the unit is checked before END is parsed).
 pub fn bitpos(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let mut args = Args::new(argv);
-    let key = args.arg()?;
-    let bit = match args.arg()?.as_ref() {
-        b"1" => true,
-        b"0" => false,
+    let bit = match parse_i64(&argv[2])? {
+        0 => false,
+        1 => true,
         _ => return Err(CmdError::err("The bit argument must be 1 or 0.")),
     };
-    let start = if args.is_empty() {
-        None
-    } else {
-        Some(args.next_i64()?)
-    };
-    let end_given = !args.is_empty();
-    let end = if end_given {
-        Some(args.next_i64()?)
-    } else {
-        None
-    };
-    let unit = bit_unit(&mut args)?;
     let mut scratch = Vec::new();
-    Ok(Reply::Integer(match read_str(ctx, key)? {
-        // Missing key: looking for a set bit finds none, a clear bit is at 0.
-        None => {
-            if bit {
-                -1
-            } else {
-                0
-            }
+    let Some(s) = read_str(ctx, &argv[1])? else {
+        return Ok(Reply::Integer(strops::bitpos_missing_key(bit)));
+    };
+    let s = s.as_slice(&mut scratch);
+    let pos = match argv {
+        [_, _, _] => strops::bitpos(s, bit, None, None, strops::BitUnit::Byte, false),
+        [_, _, _, start, rest @ ..] if rest.len() <= 2 => {
+            let start = parse_i64(start)?;
+            let unit = match rest.get(1) {
+                Some(u) => bit_unit(u)?,
+                None => strops::BitUnit::Byte,
+            };
+            let end = rest.first().map(|e| parse_i64(e)).transpose()?;
+            strops::bitpos(s, bit, Some(start), end, unit, end.is_some())
         }
-        Some(s) => strops::bitpos(s.as_slice(&mut scratch), bit, start, end, unit, end_given),
-    }))
+        _ => return Err(CmdError::Syntax),
+    };
+    Ok(Reply::Integer(pos))
 }
 
 /// BITOP AND|OR|XOR|NOT destkey key [key ...]
@@ -617,7 +654,7 @@ pub fn bitop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         ctx.db().remove(dest, now);
     } else {
         ctx.db()
-            .insert(key_copy(dest), Value::Str(StrValue::Buf(out)), 0, now);
+            .insert(key_copy(dest), Value::Str(StrValue::new_buf(out)), 0, now);
     }
     Ok(Reply::Integer(len as i64))
 }

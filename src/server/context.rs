@@ -253,10 +253,26 @@ impl ShardCtx {
     }
 
     /// Lock keys a keyed command uses on this shard.
+    /// Keys are in the client's database, except COPY's destination when
+    /// it names another one with `DB n` (the last DB option wins).
     pub fn lock_keys(spec: &CommandSpec, db: usize, argv: &[Bytes]) -> Vec<LockKey> {
+        let mut dest_db = db;
+        if spec.name == "copy" {
+            let mut i = 3;
+            while i + 1 < argv.len() {
+                if argv[i].eq_ignore_ascii_case(b"DB") {
+                    if let Some(n) = crate::util::num::parse_i64(&argv[i + 1]) {
+                        dest_db = usize::try_from(n).unwrap_or(db);
+                    }
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+        }
         spec.key_indexes(argv.len())
-            .filter_map(|i| argv.get(i))
-            .map(|k| (db, k.clone()))
+            .filter_map(|i| argv.get(i).map(|k| (i, k)))
+            .map(|(i, k)| (if i == 2 { dest_db } else { db }, k.clone()))
             .collect()
     }
 

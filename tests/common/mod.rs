@@ -775,3 +775,22 @@ pub fn parse_benchmark_csv(stdout: &str) -> Result<Vec<BenchRow>, String> {
         })
         .collect()
 }
+
+/// Generates one test per shard count calling `check(shards)`: `shards_1`
+/// and `shards_2` by default, or the names and counts given after `;`.
+#[macro_export]
+macro_rules! per_shards {
+    ($name:ident, $check:path) => {
+        $crate::per_shards!($name, $check; shards_1 => 1, shards_2 => 2);
+    };
+    ($name:ident, $check:path; $($test:ident => $n:expr),+) => {
+        mod $name {
+            $(
+                #[test]
+                fn $test() {
+                    $check($n)
+                }
+            )+
+        }
+    };
+}

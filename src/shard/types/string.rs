@@ -5,6 +5,10 @@
 //! (proto-max-bulk-len) and replies stay with the caller. Every function is
 //! total: no panics on any input, whatever the offsets.
 
+mod long_double;
+
+pub use long_double::LongDouble;
+
 /// Unit for BITCOUNT / BITPOS ranges (`[BYTE|BIT]`, default BYTE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BitUnit {
