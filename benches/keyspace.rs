@@ -29,7 +29,7 @@ fn db_ops(c: &mut Criterion) {
     let ks = keys(100_000);
     let mut db = Db::new();
     for k in &ks {
-        db.insert(k.clone(), Value::Str(StrValue::Int(1)), 0, 1);
+        db.insert(k, Value::Str(StrValue::Int(1)), 0, 1);
     }
     let mut i = 0usize;
     c.bench_function("db_get_hit", |b| {
@@ -44,7 +44,7 @@ fn db_ops(c: &mut Criterion) {
     c.bench_function("db_insert_overwrite", |b| {
         b.iter(|| {
             i = (i + 7919) % ks.len();
-            db.insert(ks[i].clone(), Value::Str(StrValue::Int(2)), 0, 1);
+            db.insert(&ks[i], Value::Str(StrValue::Int(2)), 0, 1);
         })
     });
 }

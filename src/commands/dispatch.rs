@@ -14,7 +14,7 @@ use crate::server::context::{Deferred, ShardCtx};
 use crate::server::hop::{ReplyTo, ShardRequest};
 use crate::server::tx;
 use crate::shard::lock::{LockKey, Waiter};
-use crate::util::clock::now_ms;
+use crate::util::clock::{coarse_micros, now_ms};
 
 /// Checks and runs one command; the reply may still be on its way.
 pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
@@ -33,11 +33,12 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
     if slower_than < 0 || spec.has(flags::SKIP_SLOWLOG) {
         return execute(conn, spec, argv).await.0;
     }
-    let start = std::time::Instant::now();
+    let start = coarse_micros();
     let (pending, given_back) = execute(conn, spec, argv).await;
-    let micros = start.elapsed().as_micros() as u64;
-    // COMPAT: a command run on another shard is timed on the client's shard
-    // only up to sending the hop; such commands are not logged.
+    let micros = coarse_micros().saturating_sub(start);
+    // COMPAT: commands are timed with the coarse monotonic clock (a few ms of
+    // resolution), and a command run on another shard only up to sending the
+    // hop, so those are not logged.
     if let (true, Some(logged)) = (micros as i64 >= slower_than, given_back) {
         let name = conn.client.name.borrow().clone().unwrap_or_default();
         ctx.slowlog.borrow_mut().push(

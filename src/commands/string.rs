@@ -164,14 +164,14 @@ fn store(ctx: &mut KeyCtx, key: &Bytes, value: Value, ttl: Ttl) {
     let db = ctx.db();
     match ttl {
         Ttl::Clear => {
-            db.insert(key_copy(key), value, 0, now);
+            db.insert(key, value, 0, now);
         }
-        Ttl::Keep => db.set_keep_ttl(key_copy(key), value, now),
+        Ttl::Keep => db.set_keep_ttl(key, value, now),
         Ttl::At(at) if at <= now => {
             db.remove(key, now);
         }
         Ttl::At(at) => {
-            db.insert(key_copy(key), value, at, now);
+            db.insert(key, value, at, now);
         }
     }
 }
@@ -199,8 +199,11 @@ pub fn set(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         None
     };
     let now = ctx.now;
-    let exists = ctx.db().contains(key, now);
-    let refused = (opts.nx && exists) || (opts.xx && !exists);
+    // Only NX / XX need to know whether the key exists (one probe less).
+    let refused = (opts.nx || opts.xx) && {
+        let exists = ctx.db().contains(key, now);
+        (opts.nx && exists) || (opts.xx && !exists)
+    };
     if !refused {
         store(ctx, key, new_str(value), ttl);
     }
@@ -348,7 +351,7 @@ pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             // A new key stores the argument encoded (`tryObjectEncoding`):
             // APPEND to a missing key of "12" makes an int.
             ctx.dirty += 1;
-            ctx.db().insert(key_copy(key), new_str(extra), 0, now);
+            ctx.db().insert(key, new_str(extra), 0, now);
             Ok(Reply::Integer(extra.len() as i64))
         }
         Some(len) => {
@@ -388,8 +391,7 @@ fn incr_by(ctx: &mut KeyCtx, key: &Bytes, delta: i64) -> CmdResult {
     match ctx.db().get_mut(key, now) {
         Some(e) => e.value = Value::Str(StrValue::Int(new)),
         None => {
-            ctx.db()
-                .insert(key_copy(key), Value::Str(StrValue::Int(new)), 0, now);
+            ctx.db().insert(key, Value::Str(StrValue::Int(new)), 0, now);
         }
     }
     Ok(Reply::Integer(new))
@@ -442,7 +444,7 @@ pub fn incrbyfloat(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     match ctx.db().get_mut(key, now) {
         Some(e) => e.value = value,
         None => {
-            ctx.db().insert(key_copy(key), value, 0, now);
+            ctx.db().insert(key, value, 0, now);
         }
     }
     Ok(Reply::Bulk(text))
@@ -483,7 +485,7 @@ pub fn setrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             let len = buf.len();
             ctx.dirty += 1;
             ctx.db()
-                .insert(key_copy(key), Value::Str(StrValue::new_buf(buf)), 0, now);
+                .insert(key, Value::Str(StrValue::new_buf(buf)), 0, now);
             Ok(Reply::Integer(len as i64))
         }
         Some(len) => {
@@ -530,7 +532,7 @@ pub fn setbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         let mut buf = Vec::new();
         strops::setbit(&mut buf, offset, on);
         ctx.db()
-            .insert(key_copy(key), Value::Str(StrValue::new_buf(buf)), 0, now);
+            .insert(key, Value::Str(StrValue::new_buf(buf)), 0, now);
         return Ok(Reply::Integer(0));
     }
     let Some(e) = ctx.db().get_mut(key, now) else {
@@ -654,7 +656,7 @@ pub fn bitop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         ctx.db().remove(dest, now);
     } else {
         ctx.db()
-            .insert(key_copy(dest), Value::Str(StrValue::new_buf(out)), 0, now);
+            .insert(dest, Value::Str(StrValue::new_buf(out)), 0, now);
     }
     Ok(Reply::Integer(len as i64))
 }

@@ -205,47 +205,63 @@ impl Db {
     }
 
     /// Sets `key` to `value` with deadline `expire_at` (0 = none), replacing any
-    /// previous value and TTL. Returns the old live entry.
-    pub fn insert(&mut self, key: Bytes, value: Value, expire_at: u64, now: u64) -> Option<Entry> {
+    /// previous value and TTL. Returns the old live entry. The key is copied
+    /// only when it is new (never pinning a request buffer).
+    pub fn insert(&mut self, key: &[u8], value: Value, expire_at: u64, now: u64) -> Option<Entry> {
         let entry = Entry {
             value,
             expire_at,
             lru: lru_clock(now),
         };
-        self.put_entry(key, entry, now)
+        self.put(key, None, entry, now)
     }
 
-    /// Stores a whole entry (insert, transaction write-back), replacing any
-    /// previous one. Returns the old live entry.
+    /// Stores a whole entry under an owned key (transaction write-back,
+    /// RENAME), replacing any previous one. Returns the old live entry.
     pub fn put_entry(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
-        self.note_written(&key);
+        let k = key.clone();
+        self.put(&k, Some(key), entry, now)
+    }
+
+    /// One probe: replace the entry in place, or add key (owned or copied).
+    fn put(&mut self, key: &[u8], owned: Option<Bytes>, entry: Entry, now: u64) -> Option<Entry> {
+        self.note_written(key);
         self.ensure_tables();
-        if entry.expire_at != 0 {
-            self.s.deadlines.insert((entry.expire_at, key.clone()));
-        }
-        let hash = self.s.hasher.hash_one(key.as_ref());
-        let idx = self.table_index(&key);
+        let hash = self.s.hasher.hash_one(key);
+        let idx = self.table_index(key);
         let hasher = &self.s.hasher;
         let table = &mut self.s.tables[idx];
         let new_deadline = entry.expire_at;
-        let old = match table.entry(
+        let (old, stored) = match table.entry(
             hash,
-            |(k, _)| *k == key,
+            |(k, _)| k.as_ref() == key,
             |(k, _)| hasher.hash_one(k.as_ref()),
         ) {
-            Slot::Occupied(mut occ) => Some(std::mem::replace(&mut occ.get_mut().1, entry)),
+            Slot::Occupied(mut occ) => {
+                let (k, e) = occ.get_mut();
+                let old = std::mem::replace(e, entry);
+                let k = (new_deadline != 0 || old.expire_at != 0).then(|| k.clone());
+                (Some(old), k)
+            }
             Slot::Vacant(vac) => {
-                vac.insert((key.clone(), entry));
-                None
+                let k = owned.unwrap_or_else(|| Bytes::copy_from_slice(key));
+                let stored = (new_deadline != 0).then(|| k.clone());
+                vac.insert((k, entry));
+                (None, stored)
             }
         };
-        match old {
-            Some(o) => {
+        if let Some(k) = &stored {
+            if let Some(o) = &old {
                 if o.expire_at != 0 && o.expire_at != new_deadline {
-                    self.s.deadlines.remove(&(o.expire_at, key));
+                    self.s.deadlines.remove(&(o.expire_at, k.clone()));
                 }
-                (!is_expired(&o, now)).then_some(o)
             }
+            if new_deadline != 0 {
+                self.s.deadlines.insert((new_deadline, k.clone()));
+            }
+        }
+        match old {
+            Some(o) => (!is_expired(&o, now)).then_some(o),
             None => {
                 self.s.len += 1;
                 None
@@ -254,8 +270,8 @@ impl Db {
     }
 
     /// Replaces the value, keeping the TTL (SET KEEPTTL and friends).
-    pub fn set_keep_ttl(&mut self, key: Bytes, value: Value, now: u64) {
-        let ttl = self.peek(&key, now).map(|e| e.expire_at).unwrap_or(0);
+    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value, now: u64) {
+        let ttl = self.peek(key, now).map(|e| e.expire_at).unwrap_or(0);
         self.insert(key, value, ttl, now);
     }
 
@@ -435,7 +451,7 @@ mod tests {
     #[test]
     fn insert_get_remove() {
         let mut db = Db::new();
-        assert!(db.insert(Bytes::from("a"), s("1"), 0, 1000).is_none());
+        assert!(db.insert(b"a", s("1"), 0, 1000).is_none());
         assert_eq!(db.len(), 1);
         assert!(db.get(b"a", 1000).is_some());
         assert!(db.remove(b"a", 1000).is_some());
@@ -446,8 +462,8 @@ mod tests {
     #[test]
     fn lazy_and_active_expiry() {
         let mut db = Db::new();
-        db.insert(Bytes::from("a"), s("1"), 2000, 1000);
-        db.insert(Bytes::from("b"), s("1"), 3000, 1000);
+        db.insert(b"a", s("1"), 2000, 1000);
+        db.insert(b"b", s("1"), 3000, 1000);
         assert_eq!(db.expires_len(), 2);
         assert!(db.get(b"a", 2000).is_none());
         assert_eq!(db.len(), 1);
@@ -461,8 +477,8 @@ mod tests {
     #[test]
     fn overwrite_clears_old_deadline() {
         let mut db = Db::new();
-        db.insert(Bytes::from("a"), s("1"), 5000, 1000);
-        db.insert(Bytes::from("a"), s("2"), 0, 1000);
+        db.insert(b"a", s("1"), 5000, 1000);
+        db.insert(b"a", s("2"), 0, 1000);
         assert_eq!(db.expires_len(), 0);
         assert_eq!(db.expire_cycle(9000, 10), 0);
         assert_eq!(db.len(), 1);
@@ -471,10 +487,10 @@ mod tests {
     #[test]
     fn scratch_records_writes() {
         let mut db = Db::scratch();
-        db.insert(Bytes::from("a"), s("1"), 0, 0);
-        db.insert(Bytes::from("a"), s("2"), 0, 0);
+        db.insert(b"a", s("1"), 0, 0);
+        db.insert(b"a", s("2"), 0, 0);
         db.remove(b"a", 0);
-        db.insert(Bytes::from("b"), s("2"), 0, 0);
+        db.insert(b"b", s("2"), 0, 0);
         assert_eq!(db.take_written(), vec![Bytes::from("a"), Bytes::from("b")]);
     }
 }
