@@ -378,23 +378,29 @@ pub fn strlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// INCR/DECR/INCRBY/DECRBY core (`incrDecrCommand`).
 fn incr_by(ctx: &mut KeyCtx, key: &Bytes, delta: i64) -> CmdResult {
     let now = ctx.now;
-    let cur = match read_str(ctx, key)? {
-        None => 0,
-        Some(StrValue::Int(i)) => *i,
-        Some(other) => {
-            let mut scratch = Vec::new();
-            num::parse_i64(other.as_slice(&mut scratch)).ok_or(CmdError::NotInteger)?
-        }
-    };
-    let new = cur.checked_add(delta).ok_or(CmdError::Overflow)?;
-    ctx.dirty += 1;
-    match ctx.db().get_mut(key, now) {
-        Some(e) => e.value = Value::Str(StrValue::Int(new)),
-        None => {
-            ctx.db().insert(key, Value::Str(StrValue::Int(new)), 0, now);
-        }
+    // One probe for an existing key (`lookupKeyWrite`, no hit/miss counting).
+    if let Some(e) = ctx.db().get_mut(key, now) {
+        let s = match &mut e.value {
+            Value::Str(s) => s,
+            #[allow(unreachable_patterns)]
+            _ => return Err(CmdError::WrongType),
+        };
+        let cur = match &*s {
+            StrValue::Int(i) => *i,
+            other => {
+                let mut scratch = Vec::new();
+                num::parse_i64(other.as_slice(&mut scratch)).ok_or(CmdError::NotInteger)?
+            }
+        };
+        let new = cur.checked_add(delta).ok_or(CmdError::Overflow)?;
+        *s = StrValue::Int(new);
+        ctx.dirty += 1;
+        return Ok(Reply::Integer(new));
     }
-    Ok(Reply::Integer(new))
+    ctx.dirty += 1;
+    ctx.db()
+        .insert(key, Value::Str(StrValue::Int(delta)), 0, now);
+    Ok(Reply::Integer(delta))
 }
 
 pub fn incr(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {

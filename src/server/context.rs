@@ -83,6 +83,13 @@ pub enum Deferred {
     },
     /// A lock request, granted (locks taken) when it comes out of the queue.
     Granted { to: ReplyTo },
+    /// A LockRun: once its locks are granted, run the part and reply.
+    GrantedRun {
+        spec: &'static CommandSpec,
+        db: usize,
+        argv: Vec<Bytes>,
+        to: ReplyTo,
+    },
 }
 
 /// Owned by: each shard.
@@ -324,6 +331,37 @@ impl ShardCtx {
                     return;
                 }
             }
+            ShardRequest::LockRun {
+                txid,
+                keys,
+                exclusive,
+                db,
+                argv,
+            } => {
+                let Some(spec) = argv.first().and_then(|n| table::lookup(n)) else {
+                    self.mesh.reply(
+                        to,
+                        ShardReply::Err("ERR internal: unknown command in hop".into()),
+                    );
+                    return;
+                };
+                let mut locks = self.locks.borrow_mut();
+                if locks.available(&keys, exclusive) {
+                    locks.acquire(txid, keys, exclusive);
+                    drop(locks);
+                    self.tick();
+                    ShardReply::Reply(self.exec_keyed(spec, db, &argv))
+                } else {
+                    let payload = Deferred::GrantedRun { spec, db, argv, to };
+                    locks.wait(Waiter {
+                        keys,
+                        exclusive,
+                        txid: Some(txid),
+                        payload,
+                    });
+                    return;
+                }
+            }
             ShardRequest::Fetch { keys } => {
                 let now = now_ms();
                 let mut shard = self.shard.borrow_mut();
@@ -544,6 +582,10 @@ impl ShardCtx {
                     self.mesh.reply(to, ShardReply::Reply(r));
                 }
                 Deferred::Granted { to } => self.mesh.reply(to, ShardReply::Done),
+                Deferred::GrantedRun { spec, db, argv, to } => {
+                    let r = self.exec_keyed(spec, db, &argv);
+                    self.mesh.reply(to, ShardReply::Reply(r));
+                }
             }
         }
     }

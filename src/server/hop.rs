@@ -39,6 +39,16 @@ pub enum ShardRequest {
         keys: Vec<LockKey>,
         exclusive: bool,
     },
+    /// Lock keys for `txid` (waiting until free), then run `argv` — this
+    /// shard's part of a command that splits per key (MGET, MSET, DEL…) —
+    /// and keep the locks until `Unlock`.
+    LockRun {
+        txid: TxId,
+        keys: Vec<LockKey>,
+        exclusive: bool,
+        db: usize,
+        argv: Vec<Bytes>,
+    },
     /// Copies of entries, for a transaction that holds their locks.
     Fetch {
         keys: Vec<LockKey>,

@@ -9,6 +9,11 @@
 //! handler on scratch databases holding just those copies; (4) store back the
 //! keys it wrote; (5) unlock everywhere. Until (5) nobody can read or write
 //! those keys, so no one sees half of the command.
+//!
+//! Commands that are the union of their per-key effects (MGET, MSET, DEL,
+//! UNLINK, EXISTS, TOUCH) take a shorter path: per shard, in the same
+//! ascending order, one `LockRun` hop locks the keys and runs that shard's
+//! share; the replies are merged and every shard unlocks at the end.
 
 use std::collections::BTreeMap;
 
@@ -29,8 +34,124 @@ fn internal(what: &str) -> Reply {
     CmdError::err(format!("internal error in cross-shard command: {what}")).reply()
 }
 
+/// How the per-shard replies of a command that splits by key combine.
+enum Merge {
+    /// MGET: one array, in the order the keys were given.
+    InKeyOrder,
+    /// DEL UNLINK EXISTS TOUCH: the sum of the counts.
+    Sum,
+    /// MSET: +OK.
+    Ok,
+}
+
+/// Commands whose effect is the union of the same command on each shard's
+/// keys; they run as one LockRun hop per shard instead of fetch + store.
+fn split_kind(name: &str) -> Option<(Merge, usize)> {
+    match name {
+        "mget" => Some((Merge::InKeyOrder, 1)),
+        "del" | "unlink" | "exists" | "touch" => Some((Merge::Sum, 1)),
+        "mset" => Some((Merge::Ok, 2)),
+        _ => None,
+    }
+}
+
 /// Runs `argv` as a transaction over the shards in `by_shard`.
 pub async fn run(
+    ctx: &ShardCtx,
+    spec: &'static CommandSpec,
+    db: usize,
+    argv: Vec<Bytes>,
+    by_shard: BTreeMap<usize, Vec<LockKey>>,
+) -> Reply {
+    match split_kind(spec.name) {
+        Some((merge, stride)) if argv.len() > 1 && (argv.len() - 1) % stride == 0 => {
+            run_split(ctx, spec, db, argv, merge, stride).await
+        }
+        _ => run_generic(ctx, spec, db, argv, by_shard).await,
+    }
+}
+
+/// The split path: each shard, in ascending order, locks its keys and runs
+/// its share of the command in one hop (locks held); then all unlock. Same
+/// ordered locking as the generic path, one round trip per shard.
+async fn run_split(
+    ctx: &ShardCtx,
+    spec: &'static CommandSpec,
+    db: usize,
+    argv: Vec<Bytes>,
+    merge: Merge,
+    stride: usize,
+) -> Reply {
+    // Per shard: its sub-command and the positions of its keys in `argv`.
+    let mut parts: BTreeMap<usize, (Vec<Bytes>, Vec<usize>)> = BTreeMap::new();
+    for (n, group) in argv[1..].chunks(stride).enumerate() {
+        let shard = ctx.slots.shard_of_key(&group[0]).0;
+        let part = parts
+            .entry(shard)
+            .or_insert_with(|| (vec![argv[0].clone()], Vec::new()));
+        part.0.extend(group.iter().cloned());
+        part.1.push(n);
+    }
+    let txid = ctx.next_txid();
+    let exclusive = spec.has(flags::WRITE);
+    let mut replies = Vec::with_capacity(parts.len());
+    let mut locked = Vec::new();
+    for (&shard, (sub, _)) in &parts {
+        let keys = sub[1..]
+            .iter()
+            .step_by(stride)
+            .map(|k| (db, k.clone()))
+            .collect();
+        let req = ShardRequest::LockRun {
+            txid,
+            keys,
+            exclusive,
+            db,
+            argv: sub.clone(),
+        };
+        let reply = ctx.hop(shard, req).await;
+        locked.push(shard);
+        match reply {
+            ShardReply::Reply(r) => replies.push(r),
+            _ => {
+                for shard in locked {
+                    ctx.tell(shard, ShardRequest::Unlock { txid });
+                }
+                return internal("lock-run");
+            }
+        }
+    }
+    for shard in locked {
+        ctx.tell(shard, ShardRequest::Unlock { txid });
+    }
+    match merge {
+        Merge::Ok => Reply::ok(),
+        Merge::Sum => Reply::Integer(
+            replies
+                .iter()
+                .map(|r| if let Reply::Integer(n) = r { *n } else { 0 })
+                .sum(),
+        ),
+        Merge::InKeyOrder => {
+            let total = (argv.len() - 1) / stride;
+            let mut out = vec![Reply::Nil; total];
+            for ((_, (_, positions)), reply) in parts.iter().zip(replies) {
+                let Reply::Array(items) = reply else {
+                    return internal("mget part");
+                };
+                for (pos, item) in positions.iter().zip(items) {
+                    if let Some(slot) = out.get_mut(*pos) {
+                        *slot = item;
+                    }
+                }
+            }
+            Reply::Array(out)
+        }
+    }
+}
+
+/// The generic path: lock, fetch copies, run on scratch, store back, unlock.
+async fn run_generic(
     ctx: &ShardCtx,
     spec: &'static CommandSpec,
     db: usize,
