@@ -225,3 +225,55 @@ fn tuning_preset_starts_tessera() {
         .expect("CONFIG GET tcp-backlog");
     assert_eq!(backlog, ["tcp-backlog", "4096"]);
 }
+
+fn check_benchmark_lpush(shards: usize) {
+    if peer("redis-benchmark").is_none() {
+        return;
+    }
+    let server = Server::start(shards);
+    const N: usize = 100_000;
+    benchmark(&server, "lpush", N, &["LPUSH"]);
+    let mut con = server.client();
+    let len: usize = redis::cmd("LLEN")
+        .arg("mylist")
+        .query(&mut con)
+        .expect("LLEN");
+    assert_eq!(len, issued(N, 16));
+}
+per_shards!(benchmark_lpush, super::check_benchmark_lpush);
+
+/// Every list test of redis-benchmark: pushes, pops and the LRANGE reads of
+/// 100..600 elements (after its own LPUSH fill); pops leave what they did
+/// not take.
+fn check_benchmark_lists(shards: usize) {
+    if peer("redis-benchmark").is_none() {
+        return;
+    }
+    let server = Server::start(shards);
+    const N: usize = 10_000;
+    benchmark(
+        &server,
+        "lpush,rpush,lpop,rpop,lrange",
+        N,
+        &[
+            "LPUSH",
+            "RPUSH",
+            "LPOP",
+            "RPOP",
+            "LPUSH (needed to benchmark LRANGE)",
+            "LRANGE_100 (first 100 elements)",
+            "LRANGE_300 (first 300 elements)",
+            "LRANGE_500 (first 500 elements)",
+            "LRANGE_600 (first 600 elements)",
+        ],
+    );
+    // LPUSH + RPUSH added 2n, LPOP + RPOP took 2n; then the LRANGE fill
+    // pushed n more.
+    let mut con = server.client();
+    let len: usize = redis::cmd("LLEN")
+        .arg("mylist")
+        .query(&mut con)
+        .expect("LLEN");
+    assert_eq!(len, issued(N, 16));
+}
+per_shards!(benchmark_lists, super::check_benchmark_lists);

@@ -476,3 +476,21 @@ per_shards!(
     pipelined_replies_in_order,
     super::check_pipelined_replies_in_order
 );
+
+/// WRONGTYPE's exact text (`shared.wrongtypeerr`), and the connection stays
+/// usable after it.
+fn check_wrongtype_error_text(shards: usize) {
+    let server = Server::start(shards);
+    let mut c = server.raw();
+    assert_eq!(text(&c.command(&[b"LPUSH", b"l", b"a"])), ":1\r\n");
+    assert_eq!(
+        text(&c.command(&[b"GET", b"l"])),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(
+        text(&c.command(&[b"APPEND", b"l", b"x"])),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    assert_eq!(text(&c.command(&[b"PING"])), "+PONG\r\n");
+}
+per_shards!(wrongtype_error_text, super::check_wrongtype_error_text);

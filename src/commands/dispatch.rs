@@ -166,7 +166,7 @@ fn single_shard(ctx: &ShardCtx, spec: &CommandSpec, argv: &[Bytes]) -> Option<us
         return Some(0);
     }
     let mut owner = None;
-    for i in spec.key_indexes(argv.len()) {
+    for i in spec.key_indexes(argv) {
         let Some(k) = argv.get(i) else { continue };
         let s = ctx.slots.shard_of_key(k).0;
         match owner {

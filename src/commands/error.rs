@@ -23,6 +23,7 @@ pub enum CmdError {
     UnknownSubcommand(String, String),
     Overflow,
     NoSuchKey,
+    IndexOutOfRange,
     DbIndexOutOfRange,
     /// Command name, lower-case.
     InvalidExpire(String),
@@ -84,6 +85,7 @@ impl CmdError {
             ),
             Overflow => "ERR increment or decrement would overflow".into(),
             NoSuchKey => "ERR no such key".into(),
+            IndexOutOfRange => "ERR index out of range".into(),
             DbIndexOutOfRange => "ERR DB index is out of range".into(),
             InvalidExpire(cmd) => format!("ERR invalid expire time in '{cmd}' command"),
             StringTooLong => "ERR string exceeds maximum allowed size (proto-max-bulk-len)".into(),

@@ -7,6 +7,7 @@ pub mod connection;
 pub mod dispatch;
 pub mod error;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod string;
 pub mod table;

@@ -542,6 +542,12 @@ pub fn config(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
 
 /// COMMAND INFO entry (Redis 7.0's 10-element form).
 fn command_info(c: &CommandSpec) -> Reply {
+    // Movable keys have no legacy range (Redis shows 0 0 0 for LMPOP).
+    let legacy = if c.has(flags::MOVABLE_KEYS) {
+        (0, 0, 0)
+    } else {
+        c.keys
+    };
     let flag_names = flags::NAMES
         .iter()
         .filter(|(f, _)| c.has(*f))
@@ -556,9 +562,9 @@ fn command_info(c: &CommandSpec) -> Reply {
         Reply::bulk_str(c.name),
         Reply::Integer(c.arity as i64),
         Reply::Set(flag_names),
-        Reply::Integer(c.keys.0 as i64),
-        Reply::Integer(c.keys.1 as i64),
-        Reply::Integer(c.keys.2 as i64),
+        Reply::Integer(legacy.0 as i64),
+        Reply::Integer(legacy.1 as i64),
+        Reply::Integer(legacy.2 as i64),
         Reply::Set(cats),
         Reply::Array(vec![]),
         Reply::Array(vec![]),
@@ -642,7 +648,7 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
                 ));
             }
             let keys: Vec<Reply> = spec
-                .key_indexes(cmd_argv.len())
+                .key_indexes(cmd_argv)
                 .filter_map(|i| cmd_argv.get(i))
                 .map(|k| Reply::Bulk(k.clone()))
                 .collect();

@@ -20,7 +20,6 @@ fn read_str<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a StrValue>,
         None => Ok(None),
         Some(e) => match &e.value {
             Value::Str(s) => Ok(Some(s)),
-            #[allow(unreachable_patterns)]
             _ => Err(CmdError::WrongType),
         },
     }
@@ -295,7 +294,6 @@ pub fn mget(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         .iter()
         .map(|k| match db.get(k, now).map(|e| &e.value) {
             Some(Value::Str(s)) => Reply::Bulk(s.to_bytes()),
-            #[allow(unreachable_patterns)]
             _ => Reply::Nil,
         })
         .collect();
@@ -360,7 +358,9 @@ pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             let Some(e) = ctx.db().get_mut(key, now) else {
                 return Ok(Reply::Integer(0));
             };
-            let Value::Str(s) = &mut e.value;
+            let Value::Str(s) = &mut e.value else {
+                return Err(CmdError::WrongType);
+            };
             let buf = s.grow_to(len + extra.len());
             buf.truncate(len);
             buf.extend_from_slice(extra);
@@ -382,7 +382,6 @@ fn incr_by(ctx: &mut KeyCtx, key: &Bytes, delta: i64) -> CmdResult {
     if let Some(e) = ctx.db().get_mut(key, now) {
         let s = match &mut e.value {
             Value::Str(s) => s,
-            #[allow(unreachable_patterns)]
             _ => return Err(CmdError::WrongType),
         };
         let cur = match &*s {
@@ -503,7 +502,9 @@ pub fn setrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             let Some(e) = ctx.db().get_mut(key, now) else {
                 return Ok(Reply::Integer(0));
             };
-            let Value::Str(s) = &mut e.value;
+            let Value::Str(s) = &mut e.value else {
+                return Err(CmdError::WrongType);
+            };
             // check_len bounded offset + data.len() by proto-max-bulk-len.
             let end = offset as usize + data.len();
             let buf = s.grow_to(len.max(end));
@@ -544,7 +545,9 @@ pub fn setbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let Some(e) = ctx.db().get_mut(key, now) else {
         return Ok(Reply::Integer(0));
     };
-    let Value::Str(s) = &mut e.value;
+    let Value::Str(s) = &mut e.value else {
+        return Err(CmdError::WrongType);
+    };
     // bit_offset bounded the offset by proto-max-bulk-len * 8.
     let need = (offset >> 3) as usize + 1;
     let len = s.len();

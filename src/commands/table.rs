@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
-use super::{connection as conn, keys, server as srv, string as s};
+use super::{connection as conn, keys, list as l, server as srv, string as s};
 use super::{CmdResult, KeyCtx};
 use crate::server::connection::{AsyncHandler, Conn};
 
@@ -32,6 +32,10 @@ pub mod flags {
     pub const ALLOW_BUSY: u32 = 1 << 15;
     pub const SENTINEL: u32 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    /// The key count is an argument (LMPOP): `argv[first - 1]` is numkeys
+    /// and the keys are the `numkeys` arguments from `first` on. COMMAND
+    /// INFO shows the legacy range as 0 0 0, as Redis does.
+    pub const MOVABLE_KEYS: u32 = 1 << 18;
 
     /// (flag, name in COMMAND INFO), in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -50,6 +54,7 @@ pub mod flags {
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
+        (MOVABLE_KEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
         (SENTINEL, "sentinel"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
@@ -94,9 +99,23 @@ impl CommandSpec {
 
     /// Indexes of the key arguments in `argv` (Redis's `getKeysFromCommand`
     /// for the legacy first/last/step spec). Positions past the end are
-    /// ignored, so `OBJECT HELP` has no keys.
-    pub fn key_indexes(&self, argc: usize) -> impl Iterator<Item = usize> {
-        let (first, last, step) = self.keys;
+    /// ignored, so `OBJECT HELP` has no keys. With `MOVABLE_KEYS` the
+    /// numkeys argument before `first` bounds the range (`lmpopGetKeys`); an
+    /// invalid numkeys gives no keys (the handler then replies the error).
+    pub fn key_indexes(&self, argv: &[Bytes]) -> impl Iterator<Item = usize> {
+        let argc = argv.len();
+        let (first, mut last, step) = self.keys;
+        if self.has(MOVABLE_KEYS) && first > 0 {
+            let numkeys = argv
+                .get(first as usize - 1)
+                .and_then(|n| crate::util::num::parse_i64(n))
+                .filter(|&n| n > 0)
+                .unwrap_or(0);
+            last = i32::try_from(numkeys.saturating_add(first as i64 - 1)).unwrap_or(i32::MAX);
+            if numkeys == 0 {
+                last = first - 1;
+            }
+        }
         let (first, step) = (first.max(0) as usize, step.max(1) as usize);
         let last = if last < 0 {
             (argc as i64 + last as i64).max(0) as usize
@@ -198,6 +217,31 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("bitcount", -2, RO, K1, "bitmap", Keyed(s::bitcount)),
     cmd("bitpos", -3, RO, K1, "bitmap", Keyed(s::bitpos)),
     cmd("bitop", -4, RWD, (2, -1, 1), "bitmap", Keyed(s::bitop)),
+    // Lists (non-blocking).
+    cmd("lpush", -3, RWD | FAST, K1, "list", Keyed(l::lpush)),
+    cmd("rpush", -3, RWD | FAST, K1, "list", Keyed(l::rpush)),
+    cmd("lpushx", -3, RWD | FAST, K1, "list", Keyed(l::lpushx)),
+    cmd("rpushx", -3, RWD | FAST, K1, "list", Keyed(l::rpushx)),
+    cmd("lpop", -2, RW | FAST, K1, "list", Keyed(l::lpop)),
+    cmd("rpop", -2, RW | FAST, K1, "list", Keyed(l::rpop)),
+    cmd("llen", 2, RO | FAST, K1, "list", Keyed(l::llen)),
+    cmd("lrange", 4, RO, K1, "list", Keyed(l::lrange)),
+    cmd("lindex", 3, RO, K1, "list", Keyed(l::lindex)),
+    cmd("lset", 4, RWD, K1, "list", Keyed(l::lset)),
+    cmd("linsert", 5, RWD, K1, "list", Keyed(l::linsert)),
+    cmd("lrem", 4, RW, K1, "list", Keyed(l::lrem)),
+    cmd("ltrim", 4, RW, K1, "list", Keyed(l::ltrim)),
+    cmd("lpos", -3, RO, K1, "list", Keyed(l::lpos)),
+    cmd("lmove", 5, RWD, K12, "list", Keyed(l::lmove)),
+    cmd("rpoplpush", 3, RWD, K12, "list", Keyed(l::rpoplpush)),
+    cmd(
+        "lmpop",
+        -4,
+        RW | MOVABLE_KEYS,
+        (2, -1, 1),
+        "list",
+        Keyed(l::lmpop),
+    ),
     // Generic key commands.
     cmd("del", -2, RW, KALL, "keyspace", Keyed(keys::del)),
     cmd("unlink", -2, RW | FAST, KALL, "keyspace", Keyed(keys::del)),
@@ -454,14 +498,23 @@ mod tests {
 
     #[test]
     fn key_positions() {
-        let mset = lookup(b"mset").map(|c| c.key_indexes(5).collect::<Vec<_>>());
-        assert_eq!(mset, Some(vec![1, 3]));
-        let bitop = lookup(b"bitop").map(|c| c.key_indexes(5).collect::<Vec<_>>());
-        assert_eq!(bitop, Some(vec![2, 3, 4]));
-        let object = lookup(b"object").map(|c| c.key_indexes(2).collect::<Vec<_>>());
-        assert_eq!(object, Some(vec![]));
-        let ping = lookup(b"ping").map(|c| c.key_indexes(2).collect::<Vec<_>>());
-        assert_eq!(ping, Some(vec![]));
+        let keys = |name: &str, argv: &str| {
+            let argv: Vec<Bytes> = argv
+                .split_whitespace()
+                .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+                .collect();
+            lookup(name.as_bytes()).map(|c| c.key_indexes(&argv).collect::<Vec<_>>())
+        };
+        assert_eq!(keys("mset", "mset a 1 b 2"), Some(vec![1, 3]));
+        assert_eq!(keys("bitop", "bitop and d a b"), Some(vec![2, 3, 4]));
+        assert_eq!(keys("object", "object help"), Some(vec![]));
+        assert_eq!(keys("ping", "ping x"), Some(vec![]));
+        // LMPOP: numkeys bounds the keys; LEFT / COUNT n are not keys.
+        assert_eq!(keys("lmpop", "lmpop 2 a b left count 3"), Some(vec![2, 3]));
+        assert_eq!(keys("lmpop", "lmpop 1 a right"), Some(vec![2]));
+        assert_eq!(keys("lmpop", "lmpop 9 a b left"), Some(vec![2, 3, 4]));
+        assert_eq!(keys("lmpop", "lmpop 0 a left"), Some(vec![]));
+        assert_eq!(keys("lmpop", "lmpop x a left"), Some(vec![]));
     }
 
     #[test]

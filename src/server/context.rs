@@ -277,7 +277,7 @@ impl ShardCtx {
                 }
             }
         }
-        spec.key_indexes(argv.len())
+        spec.key_indexes(argv)
             .filter_map(|i| argv.get(i).map(|k| (i, k)))
             .map(|(i, k)| (if i == 2 { dest_db } else { db }, k.clone()))
             .collect()

@@ -38,8 +38,16 @@ impl ControlCtx {
 
     async fn config_set(&self, pairs: Vec<(bytes::Bytes, bytes::Bytes)>) -> ShardReply {
         let mut next = self.config.borrow().clone();
-        if let Err(e) = next.set(&pairs) {
-            return ShardReply::Err(e);
+        let changed = match next.set(&pairs) {
+            Ok(changed) => changed,
+            Err(e) => return ShardReply::Err(e),
+        };
+        // COMPAT: Redis re-listens when port/bind change; tessera cannot yet,
+        // so it refuses rather than pretending (nothing is applied).
+        if let Some(name) = changed.iter().find(|n| matches!(**n, "port" | "bind")) {
+            return ShardReply::Err(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - tessera cannot change the listening address at run time yet"
+            ));
         }
         crate::server::boot::apply_log_level(&next);
         let published = Arc::new(next.clone());

@@ -159,8 +159,15 @@ fn value_digest(v: &value::Value, h: &mut impl std::hash::Hasher) {
             h.write_u8(0);
             h.write(s.as_slice(&mut scratch));
         }
-        #[allow(unreachable_patterns)]
-        _ => h.write_u8(255),
+        value::Value::List(l) => {
+            // Elements in order, each length-prefixed so ["ab"] != ["a","b"].
+            h.write_u8(1);
+            h.write_usize(l.len());
+            for e in l.iter() {
+                h.write_usize(e.len());
+                h.write(e);
+            }
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use super::types::list::List;
+
 /// Longest string Redis stores with the `embstr` encoding
 /// (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_LIMIT: usize = 44;
@@ -139,6 +141,8 @@ impl StrValue {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// Never empty: a command that empties a list deletes the key.
+    List(List),
 }
 
 impl Value {
@@ -146,12 +150,14 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 
@@ -164,6 +170,7 @@ impl Value {
     pub fn is_shared_integer(&self) -> bool {
         match self {
             Value::Str(s) => s.is_shared_integer(),
+            Value::List(_) => false,
         }
     }
 
@@ -171,6 +178,7 @@ impl Value {
     pub fn memory_usage(&self) -> usize {
         match self {
             Value::Str(s) => s.memory_usage(),
+            Value::List(l) => l.memory_usage(),
         }
     }
 }
