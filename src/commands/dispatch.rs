@@ -37,26 +37,14 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
     let (pending, given_back) = execute(conn, spec, argv).await;
     let micros = coarse_micros().saturating_sub(start);
     // COMPAT: commands are timed with the coarse monotonic clock (a few ms of
-    // resolution), and a command run on another shard only up to sending the
-    // hop, so those are not logged.
+    // resolution). One run on another shard is timed there and logged when
+    // its reply arrives (`Pending::resolve`).
     if let (true, Some(logged)) = (micros as i64 >= slower_than, given_back) {
-        let name = conn.client.name.borrow().clone().unwrap_or_default();
-        ctx.slowlog.borrow_mut().push(
-            &logged,
-            micros,
-            now_ms() / 1000,
-            conn.client.addr.clone(),
-            name,
-            ctx.hot.get().slowlog_max_len,
-            ctx.nshards() as u64,
-            ctx.id.0 as u64,
-        );
+        ctx.log_slow(&conn.client, &logged, micros);
     }
     pending
 }
 
-/// Runs the command; hands `argv` back when it ran here and was not kept,
-/// so the slow log can record it without copying on the fast path.
 async fn execute(
     conn: &Conn,
     spec: &'static CommandSpec,
@@ -154,7 +142,10 @@ async fn route_keyed(
     }
     match park_if_locked(ctx, spec, db, argv) {
         // Await here so later commands of this pipeline stay behind it.
-        Err(rx) => (Pending::Ready(Pending::Remote(rx).resolve().await), None),
+        Err(rx) => (
+            Pending::Ready(Pending::Remote(rx).resolve(conn).await),
+            None,
+        ),
         Ok(argv) => (Pending::Ready(ctx.exec_keyed(spec, db, &argv)), Some(argv)),
     }
 }

@@ -40,11 +40,15 @@ pub enum Pending {
 }
 
 impl Pending {
-    pub async fn resolve(self) -> Reply {
+    pub async fn resolve(self, conn: &Conn) -> Reply {
         match self {
             Pending::Ready(r) => r,
             Pending::Remote(rx) => match rx.await {
                 Ok(ShardReply::Reply(r)) => r,
+                Ok(ShardReply::SlowRun(r, micros, argv)) => {
+                    conn.ctx.log_slow(&conn.client, &argv, micros);
+                    r
+                }
                 Ok(ShardReply::Err(e)) => Reply::error(e),
                 _ => Reply::error("ERR internal error: hop failed"),
             },
@@ -156,7 +160,7 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
             }
         }
         for (p, send) in pending.drain(..) {
-            let reply = p.resolve().await;
+            let reply = p.resolve(conn).await;
             if send {
                 encode(&reply, client.resp.get(), &mut wbuf);
             }

@@ -310,7 +310,20 @@ impl ShardCtx {
                     return;
                 }
                 drop(locks);
-                ShardReply::Reply(self.exec_keyed(spec, db, &argv))
+                let slower_than = self.hot.get().slowlog_slower_than;
+                if slower_than < 0 {
+                    return self
+                        .mesh
+                        .reply(to, ShardReply::Reply(self.exec_keyed(spec, db, &argv)));
+                }
+                let start = crate::util::clock::coarse_micros();
+                let reply = self.exec_keyed(spec, db, &argv);
+                let micros = crate::util::clock::coarse_micros().saturating_sub(start);
+                if micros as i64 >= slower_than {
+                    ShardReply::SlowRun(reply, micros, argv)
+                } else {
+                    ShardReply::Reply(reply)
+                }
             }
             ShardRequest::Lock {
                 txid,
@@ -588,6 +601,21 @@ impl ShardCtx {
                 }
             }
         }
+    }
+
+    /// Adds a command to this shard's slow log, with its client's details.
+    pub fn log_slow(&self, client: &Client, argv: &[Bytes], micros: u64) {
+        let name = client.name.borrow().clone().unwrap_or_default();
+        self.slowlog.borrow_mut().push(
+            argv,
+            micros,
+            now_ms() / 1000,
+            client.addr.clone(),
+            name,
+            self.hot.get().slowlog_max_len,
+            self.nshards() as u64,
+            self.id.0 as u64,
+        );
     }
 
     /// Feeds one executed command to every MONITOR client (Redis's

@@ -147,6 +147,9 @@ pub enum ShardRequest {
 #[derive(Debug)]
 pub enum ShardReply {
     Reply(Reply),
+    /// A `Run` that took at least `slowlog-log-slower-than`: the reply, the
+    /// time it took and its arguments, for the client's shard's slow log.
+    SlowRun(Reply, u64, Vec<Bytes>),
     Done,
     Entries(Vec<Option<Entry>>),
     Count(u64),
