@@ -26,6 +26,11 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
     };
     pause_gate(ctx, spec).await;
     conn.client.last_cmd.set(spec.name);
+    if table::is_container(spec.name) {
+        *conn.client.last_sub.borrow_mut() = argv.get(1).cloned().unwrap_or_default();
+    } else if !conn.client.last_sub.borrow().is_empty() {
+        *conn.client.last_sub.borrow_mut() = Bytes::new();
+    }
     if !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
         ctx.feed_monitors(&conn.client, &argv);
     }

@@ -611,7 +611,7 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
             Ok(Reply::Array(
                 argv[2..]
                     .iter()
-                    .map(|n| table::lookup(n).map_or(Reply::NilArray, command_info))
+                    .map(|n| table::lookup(n).map_or(Reply::Nil, command_info))
                     .collect(),
             ))
         }
@@ -637,7 +637,8 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
                     .collect(),
             ))
         }
-        "GETKEYS" if argv.len() >= 3 => {
+        "GETKEYS" if argv.len() < 4 => Err(CmdError::WrongArity("command|getkeys".into())),
+        "GETKEYS" => {
             let cmd_argv = &argv[2..];
             let Some(spec) = table::lookup(&cmd_argv[0]) else {
                 return Err(CmdError::err("Invalid command specified"));

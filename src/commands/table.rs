@@ -466,6 +466,15 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
+/// Container commands: their sub-command is part of the name CLIENT LIST
+/// shows (`cmd=client|list`), as Redis 7.0's `fullname`.
+pub fn is_container(name: &str) -> bool {
+    matches!(
+        name,
+        "client" | "command" | "config" | "memory" | "object" | "slowlog"
+    )
+}
+
 /// Finds a command by name, ignoring case. O(1): a map built once.
 pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     static INDEX: OnceLock<HashMap<Vec<u8>, &'static CommandSpec, ahash::RandomState>> =

@@ -35,6 +35,8 @@ pub struct Client {
     pub no_evict: Cell<bool>,
     pub last_interaction_ms: Cell<u64>,
     pub last_cmd: Cell<&'static str>,
+    /// Sub-command of the last command when it is a container (CLIENT LIST …).
+    pub last_sub: RefCell<Bytes>,
     pub lib_name: RefCell<Option<String>>,
     pub lib_ver: RefCell<Option<String>>,
     /// Set by QUIT or CLIENT KILL: close after flushing replies.
@@ -68,6 +70,7 @@ impl Client {
             no_evict: Cell::new(false),
             last_interaction_ms: Cell::new(now),
             last_cmd: Cell::new("NULL"),
+            last_sub: RefCell::new(Bytes::new()),
             lib_name: RefCell::new(None),
             lib_ver: RefCell::new(None),
             closing: Cell::new(false),
@@ -119,6 +122,19 @@ impl Client {
         }
     }
 
+    fn full_cmd_name(&self) -> String {
+        let sub = self.last_sub.borrow();
+        if sub.is_empty() {
+            self.last_cmd.get().to_string()
+        } else {
+            format!(
+                "{}|{}",
+                self.last_cmd.get(),
+                String::from_utf8_lossy(&sub).to_ascii_lowercase()
+            )
+        }
+    }
+
     /// One CLIENT LIST / CLIENT INFO line, fields as Redis 7.0 prints them
     /// (`catClientInfoString`).
     pub fn info_line(&self, now: u64) -> String {
@@ -156,7 +172,7 @@ impl Client {
             flags,
             self.db.get(),
             self.qbuf.get(),
-            self.last_cmd.get(),
+            self.full_cmd_name(),
             resp
         )
     }
