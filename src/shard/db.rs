@@ -17,9 +17,10 @@ use hashbrown::HashTable;
 use super::value::{Entry, Value};
 use crate::cluster::slot::{key_hash_slot, SLOTS};
 
-/// One slot's keys. `HashTable` (not `HashMap`) so one probe can find an
-/// entry, check its deadline and remove it or hand it out.
-type Table = HashTable<(Bytes, Entry)>;
+/// One slot's keys, as (hash, key, entry). `HashTable` (not `HashMap`) so one
+/// probe can find an entry, check its deadline and remove it or hand it out;
+/// the stored hash makes growth rehash without touching the keys.
+type Table = HashTable<(u64, Bytes, Entry)>;
 
 /// Hit/miss/expiry counters for INFO stats.
 #[derive(Clone, Copy, Debug, Default)]
@@ -69,10 +70,10 @@ impl Space {
         let hash = self.hasher.hash_one(key);
         let idx = table_index(self.scratch, key);
         let table = self.tables.get_mut(idx)?;
-        match table.find_entry(hash, |(k, _)| k.as_ref() == key) {
+        match table.find_entry(hash, |(h, k, _)| *h == hash && k.as_ref() == key) {
             Err(_) => None,
-            Ok(occ) if is_expired(&occ.get().1, now) => {
-                let ((k, e), _) = occ.remove();
+            Ok(occ) if is_expired(&occ.get().2, now) => {
+                let ((_, k, e), _) = occ.remove();
                 self.len -= 1;
                 self.deadlines.remove(&(e.expire_at, k.clone()));
                 self.expired += 1;
@@ -81,7 +82,7 @@ impl Space {
                 }
                 None
             }
-            Ok(occ) => Some(&mut occ.into_mut().1),
+            Ok(occ) => Some(&mut occ.into_mut().2),
         }
     }
 }
@@ -229,16 +230,15 @@ impl Db {
         self.ensure_tables();
         let hash = self.s.hasher.hash_one(key);
         let idx = self.table_index(key);
-        let hasher = &self.s.hasher;
         let table = &mut self.s.tables[idx];
         let new_deadline = entry.expire_at;
         let (old, stored) = match table.entry(
             hash,
-            |(k, _)| k.as_ref() == key,
-            |(k, _)| hasher.hash_one(k.as_ref()),
+            |(h, k, _)| *h == hash && k.as_ref() == key,
+            |(h, _, _)| *h,
         ) {
             Slot::Occupied(mut occ) => {
-                let (k, e) = occ.get_mut();
+                let (_, k, e) = occ.get_mut();
                 let old = std::mem::replace(e, entry);
                 let k = (new_deadline != 0 || old.expire_at != 0).then(|| k.clone());
                 (Some(old), k)
@@ -246,7 +246,7 @@ impl Db {
             Slot::Vacant(vac) => {
                 let k = owned.unwrap_or_else(|| Bytes::copy_from_slice(key));
                 let stored = (new_deadline != 0).then(|| k.clone());
-                vac.insert((k, entry));
+                vac.insert((hash, k, entry));
                 (None, stored)
             }
         };
@@ -280,8 +280,10 @@ impl Db {
         let hash = self.s.hasher.hash_one(key);
         let idx = self.table_index(key);
         let table = self.s.tables.get_mut(idx)?;
-        let occ = table.find_entry(hash, |(k, _)| k.as_ref() == key).ok()?;
-        let ((k, e), _) = occ.remove();
+        let occ = table
+            .find_entry(hash, |(h, k, _)| *h == hash && k.as_ref() == key)
+            .ok()?;
+        let ((_, k, e), _) = occ.remove();
         self.s.len -= 1;
         if e.expire_at != 0 {
             self.s.deadlines.remove(&(e.expire_at, k.clone()));
@@ -334,7 +336,7 @@ impl Db {
     /// Calls `f` on every live entry (DEBUG DIGEST).
     pub fn for_each(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
         for t in &self.s.tables {
-            for (k, e) in t.iter() {
+            for (_, k, e) in t.iter() {
                 if !is_expired(e, now) {
                     f(k, e);
                 }
@@ -346,7 +348,7 @@ impl Db {
     pub fn keys(&self, now: u64, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> Vec<Bytes> {
         let mut out = Vec::new();
         for t in &self.s.tables {
-            for (k, e) in t.iter() {
+            for (_, k, e) in t.iter() {
                 if !is_expired(e, now) && keep(k, e) {
                     out.push(k.clone());
                 }
@@ -366,8 +368,8 @@ impl Db {
             return Vec::new();
         };
         t.iter()
-            .filter(|(k, e)| !is_expired(e, now) && keep(k, e))
-            .map(|(k, _)| k.clone())
+            .filter(|(_, k, e)| !is_expired(e, now) && keep(k, e))
+            .map(|(_, k, _)| k.clone())
             .collect()
     }
 
@@ -386,7 +388,7 @@ impl Db {
             let candidate = match self.s.tables.get(i) {
                 Some(t) if !t.is_empty() => {
                     let pick = (seed >> 16) as usize % t.len();
-                    t.iter().nth(pick).map(|(k, _)| k.clone())
+                    t.iter().nth(pick).map(|(_, k, _)| k.clone())
                 }
                 _ => None,
             };
@@ -414,7 +416,7 @@ impl Db {
             .tables
             .iter()
             .flat_map(|t| t.iter())
-            .map(|(k, e)| k.len() + e.value.approx_size() + 48)
+            .map(|(_, k, e)| k.len() + e.value.approx_size() + 56)
             .sum()
     }
 
