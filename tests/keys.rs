@@ -14,116 +14,21 @@
 
 mod common;
 
+use common::text::*;
+
 use std::time::Duration;
 
-use common::{wait_until, RawConn, Server};
+use common::{wait_until, Server};
 
 // --- reply builders and a client that checks replies ------------------------
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_INT32: &str =
     "-ERR value is out of range, value must between -2147483648 and 2147483647\r\n";
 const DB_RANGE: &str = "-ERR DB index is out of range\r\n";
 const SAME: &str = "-ERR source and destination objects are the same\r\n";
 
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
-
 fn status(s: &str) -> String {
     format!("+{s}\r\n")
-}
-
-/// `-ERR <msg>`.
-fn err(msg: &str) -> String {
-    format!("-ERR {msg}\r\n")
-}
-
-fn arr(items: &[String]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(i);
-    }
-    s
-}
-
-fn arity(cmd: &str) -> String {
-    err(&format!("wrong number of arguments for '{cmd}' command"))
-}
-
-fn invalid_expire(cmd: &str) -> String {
-    err(&format!("invalid expire time in '{cmd}' command"))
-}
-
-/// A raw connection whose replies are compared as text.
-struct Client(RawConn);
-
-impl Client {
-    fn new(server: &Server) -> Client {
-        Client(server.raw())
-    }
-
-    /// Sends a command given as whitespace-separated words.
-    fn q(&mut self, line: &str) -> String {
-        let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
-        self.b(&words)
-    }
-
-    /// Sends a command given as exact arguments.
-    fn b(&mut self, args: &[&[u8]]) -> String {
-        String::from_utf8_lossy(&self.0.command(args)).into_owned()
-    }
-
-    /// Asserts the reply to `line` is exactly `want`.
-    #[track_caller]
-    fn is(&mut self, line: &str, want: &str) {
-        let got = self.q(line);
-        assert_eq!(got, want, "reply to `{line}`");
-    }
-
-    /// The integer reply to `line`; panics on anything else.
-    #[track_caller]
-    fn int(&mut self, line: &str) -> i64 {
-        let got = self.q(line);
-        got.strip_prefix(':')
-            .and_then(|s| s.strip_suffix("\r\n"))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("`{line}`: expected an integer reply, got {got:?}"))
-    }
-
-    /// Asserts the reply to `line` is an integer in `range`.
-    #[track_caller]
-    fn int_in(&mut self, line: &str, range: std::ops::RangeInclusive<i64>) {
-        let n = self.int(line);
-        assert!(range.contains(&n), "`{line}` = {n}, expected {range:?}");
-    }
-
-    /// The bulk strings of an array reply (RESP2), sorted.
-    #[track_caller]
-    fn sorted_list(&mut self, line: &str) -> Vec<String> {
-        let got = self.q(line);
-        let mut lines = got.split("\r\n");
-        let n: usize = lines
-            .next()
-            .and_then(|h| h.strip_prefix('*'))
-            .and_then(|h| h.parse().ok())
-            .unwrap_or_else(|| panic!("`{line}`: expected an array, got {got:?}"));
-        let mut out: Vec<String> = (0..n)
-            .map(|_| {
-                lines.next(); // $len
-                lines.next().unwrap_or_default().to_string()
-            })
-            .collect();
-        out.sort();
-        out
-    }
 }
 
 // --- DEL UNLINK EXISTS TOUCH TYPE ------------------------------------------------

@@ -14,32 +14,14 @@
 
 mod common;
 
-use common::{RawConn, Server};
+use common::text::*;
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
+use common::Server;
+
 const NIL_ARRAY: &str = "*-1\r\n";
 const EMPTY: &str = "*0\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const NOT_POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn bulk(s: &str) -> String {
-    format!("${}\r\n{s}\r\n", s.len())
-}
-
-fn err(msg: &str) -> String {
-    format!("-ERR {msg}\r\n")
-}
-
-fn arity(cmd: &str) -> String {
-    err(&format!("wrong number of arguments for '{cmd}' command"))
-}
 
 /// An array of bulk strings.
 fn bulks(items: &[&str]) -> String {
@@ -56,27 +38,6 @@ fn ints(items: &[i64]) -> String {
         s.push_str(&int(*i));
     }
     s
-}
-
-/// A raw connection whose replies are compared as text.
-struct Client(RawConn);
-
-impl Client {
-    fn new(server: &Server) -> Client {
-        Client(server.raw())
-    }
-
-    /// Sends a command given as whitespace-separated words.
-    fn q(&mut self, line: &str) -> String {
-        let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
-        String::from_utf8_lossy(&self.0.command(&words)).into_owned()
-    }
-
-    #[track_caller]
-    fn is(&mut self, line: &str, want: &str) {
-        let got = self.q(line);
-        assert_eq!(got, want, "reply to `{line}`");
-    }
 }
 
 // --- push / pop (pushGenericCommand, popGenericCommand) ---------------------

@@ -15,108 +15,13 @@
 
 mod common;
 
+use common::text::*;
+
 use std::time::Duration;
 
-use common::{wait_until, RawConn, Server};
+use common::{wait_until, Server};
 
 // --- reply builders and a client that checks replies ------------------------
-
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-
-fn int(n: i64) -> String {
-    format!(":{n}\r\n")
-}
-
-fn bulk(s: &str) -> String {
-    bulk_bytes(s.as_bytes())
-}
-
-fn bulk_bytes(b: &[u8]) -> String {
-    format!("${}\r\n{}\r\n", b.len(), latin1(b))
-}
-
-/// Bytes as text, one char per byte, so binary replies compare exactly.
-fn latin1(b: &[u8]) -> String {
-    b.iter().map(|&c| char::from(c)).collect()
-}
-
-/// `-ERR <msg>`.
-fn err(msg: &str) -> String {
-    format!("-ERR {msg}\r\n")
-}
-
-fn arr(items: &[String]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(i);
-    }
-    s
-}
-
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-
-fn invalid_expire(cmd: &str) -> String {
-    err(&format!("invalid expire time in '{cmd}' command"))
-}
-
-fn arity(cmd: &str) -> String {
-    err(&format!("wrong number of arguments for '{cmd}' command"))
-}
-
-/// A raw connection whose replies are compared as text.
-struct Client(RawConn);
-
-impl Client {
-    fn new(server: &Server) -> Client {
-        Client(server.raw())
-    }
-
-    /// Sends a command given as whitespace-separated words.
-    fn q(&mut self, line: &str) -> String {
-        let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
-        self.b(&words)
-    }
-
-    /// Sends a command given as exact arguments (binary, empty, spaces).
-    fn b(&mut self, args: &[&[u8]]) -> String {
-        latin1(&self.0.command(args))
-    }
-
-    /// Asserts the reply to `line` is exactly `want`.
-    #[track_caller]
-    fn is(&mut self, line: &str, want: &str) {
-        let got = self.q(line);
-        assert_eq!(got, want, "reply to `{line}`");
-    }
-
-    /// Asserts the reply to the exact arguments `args` is exactly `want`.
-    #[track_caller]
-    fn bis(&mut self, args: &[&[u8]], want: &str) {
-        let got = self.b(args);
-        let shown: Vec<String> = args.iter().map(|a| latin1(a)).collect();
-        assert_eq!(got, want, "reply to {shown:?}");
-    }
-
-    /// The integer reply to `line`; panics on anything else.
-    #[track_caller]
-    fn int(&mut self, line: &str) -> i64 {
-        let got = self.q(line);
-        got.strip_prefix(':')
-            .and_then(|s| s.strip_suffix("\r\n"))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("`{line}`: expected an integer reply, got {got:?}"))
-    }
-
-    /// Asserts the reply to `line` is an integer in `range`.
-    #[track_caller]
-    fn int_in(&mut self, line: &str, range: std::ops::RangeInclusive<i64>) {
-        let n = self.int(line);
-        assert!(range.contains(&n), "`{line}` = {n}, expected {range:?}");
-    }
-}
 
 // --- SET and its options (setCommand, parseExtendedStringArgumentsOrReply) --
 

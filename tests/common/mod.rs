@@ -19,6 +19,8 @@
 //! expected replies in `tests/protocol.rs` were checked to be Redis 7.0's.
 #![allow(dead_code)]
 
+pub mod text;
+
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read, Write};
