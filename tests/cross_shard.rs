@@ -1510,3 +1510,73 @@ fn client_workload(
         Err(_) => {}
     }
 }
+
+// --- 8. the locks themselves ------------------------------------------------
+
+/// With `DEBUG SET-TX-DELAY` a cross-shard command pauses between its
+/// per-shard steps, so only the key locks can keep readers from seeing half
+/// of it: MSET/MGET and RENAME/MGET races must still never show a torn state.
+/// Tessera only (the delay is tessera's own DEBUG subcommand).
+fn check_locks_hold_under_delay(shards: usize) {
+    if !common::testing_tessera() {
+        eprintln!("skipped: DEBUG SET-TX-DELAY is tessera's own (not redis-server's)");
+        return;
+    }
+    let server = Server::start_with(shards, &["--enable-debug-command", "yes"]);
+    let mut con = server.client();
+    let _: () = query(&mut con, &["DEBUG", "SET-TX-DELAY", "5"]);
+    let a = "lockdelay:a".to_string();
+    let b = cross_key(&a, "lockdelay:b");
+    let _: () = query(&mut con, &["MSET", &a, "0", &b, "0"]);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let writer = {
+        let (mut w, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut i = 1;
+            while i <= 100 && Instant::now() < deadline {
+                let v = i.to_string();
+                let _: () = query(&mut w, &["MSET", &a, &v, &b, &v]);
+                i += 1;
+            }
+            i
+        })
+    };
+    let reader = {
+        let (mut r, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while reads < 300 && Instant::now() < deadline {
+                let got: Vec<String> = query(&mut r, &["MGET", &a, &b]);
+                assert_eq!(got[0], got[1], "MGET saw half of an MSET: {got:?}");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let done = join_within(vec![writer, reader], JOIN_TIMEOUT);
+    assert!(done.iter().all(|n| *n > 1), "no progress: {done:?}");
+    // RENAME between the two shards: exactly one of the keys exists.
+    let _: () = query(&mut con, &["DEL", &a, &b]);
+    let _: () = query(&mut con, &["SET", &a, "v"]);
+    let renamer = {
+        let (mut w, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while n < 60 && Instant::now() < deadline + Duration::from_secs(2) {
+                let (from, to) = if n % 2 == 0 { (&a, &b) } else { (&b, &a) };
+                let _: () = query(&mut w, &["RENAME", from, to]);
+                n += 1;
+            }
+            n
+        })
+    };
+    let mut r = server.client();
+    for _ in 0..100 {
+        let n: i64 = query(&mut r, &["EXISTS", &a, &b]);
+        assert_eq!(n, 1, "EXISTS saw a RENAME half done");
+    }
+    let done = join_within(vec![renamer], JOIN_TIMEOUT);
+    assert!(done[0] > 0);
+    let _: () = query(&mut con, &["DEBUG", "SET-TX-DELAY", "0"]);
+}
+per_shards!(locks_hold_under_delay, super::check_locks_hold_under_delay; shards_2 => 2, shards_3 => 3);

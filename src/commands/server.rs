@@ -264,6 +264,9 @@ const DEBUG_HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "SET-TX-DELAY <ms>",
+    "    (tessera) Pause between the per-shard steps of cross-shard commands, to",
+    "    test that key locks keep them atomic. 0 turns it off.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "HELP",
@@ -323,6 +326,11 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 Ok(Reply::Simple(Bytes::from(line)))
             }
             "PROTOCOL" if argv.len() == 3 => debug_protocol(&argv[2]),
+            "SET-TX-DELAY" if argv.len() == 3 => {
+                let ms = parse_i64(&argv[2])?.clamp(0, 10_000) as u64;
+                conn.ctx.fan_out(|_| ShardRequest::SetTxDelay(ms)).await;
+                Ok(Reply::ok())
+            }
             "SET-ACTIVE-EXPIRE" if argv.len() == 3 => {
                 let on = parse_i64(&argv[2])? != 0;
                 conn.ctx

@@ -120,6 +120,8 @@ pub struct ShardCtx {
     /// Unix ms read once per batch of work (a read's worth of pipelined
     /// commands, one hop), like Redis's per-command time snapshot.
     clock: Cell<u64>,
+    /// DEBUG SET-TX-DELAY (ms): pause between a transaction's shard steps.
+    pub tx_delay_ms: Cell<u64>,
 }
 
 impl ShardCtx {
@@ -155,6 +157,7 @@ impl ShardCtx {
             paused_until: Cell::new(0),
             pause_writes_only: Cell::new(false),
             clock: Cell::new(now_ms()),
+            tx_delay_ms: Cell::new(0),
         }
     }
 
@@ -515,6 +518,10 @@ impl ShardCtx {
             ShardRequest::NewConfig(cfg) => {
                 self.hot.set(HotConfig::of(&cfg));
                 *self.config.borrow_mut() = cfg;
+                ShardReply::Done
+            }
+            ShardRequest::SetTxDelay(ms) => {
+                self.tx_delay_ms.set(ms);
                 ShardReply::Done
             }
             ShardRequest::SetActiveExpire(on) => {

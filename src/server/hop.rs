@@ -106,6 +106,8 @@ pub enum ShardRequest {
     NewConfig(Arc<Config>),
     /// DEBUG SET-ACTIVE-EXPIRE.
     SetActiveExpire(bool),
+    /// DEBUG SET-TX-DELAY (tessera's own, for tests).
+    SetTxDelay(u64),
     /// DEBUG DIGEST: this shard's part of the dataset digest.
     Digest,
     /// DEBUG DIGEST-VALUE / DEBUG OBJECT on keys this shard owns.

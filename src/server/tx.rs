@@ -110,6 +110,7 @@ async fn run_split(
             argv: sub.clone(),
         };
         let reply = ctx.hop(shard, req).await;
+        test_delay(ctx).await;
         locked.push(shard);
         match reply {
             ShardReply::Reply(r) => replies.push(r),
@@ -242,19 +243,27 @@ async fn execute(
         }
     }
     let mut first = true;
-    let rxs: Vec<_> = writes
-        .into_iter()
-        .map(|(shard, writes)| {
-            // Count the command's writes once, on the first shard stored to.
-            let d = if first { dirty } else { 0 };
-            first = false;
-            ctx.hop_start(shard, ShardRequest::Store { writes, dirty: d })
-        })
-        .collect();
-    for rx in rxs {
-        if !matches!(rx.await, Ok(ShardReply::Done)) {
+    for (shard, writes) in writes {
+        // Count the command's writes once, on the first shard stored to.
+        let d = if first { dirty } else { 0 };
+        first = false;
+        if !matches!(
+            ctx.hop(shard, ShardRequest::Store { writes, dirty: d })
+                .await,
+            ShardReply::Done
+        ) {
             return internal("store");
         }
+        test_delay(ctx).await;
     }
     reply
+}
+
+/// DEBUG SET-TX-DELAY: a pause between a transaction's per-shard steps, so
+/// tests can show that the key locks (not timing) keep it atomic.
+async fn test_delay(ctx: &ShardCtx) {
+    let ms = ctx.tx_delay_ms.get();
+    if ms > 0 {
+        glommio::timer::sleep(std::time::Duration::from_millis(ms)).await;
+    }
 }
