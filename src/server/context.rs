@@ -75,6 +75,8 @@ impl HotConfig {
 
 /// Work parked behind a transaction's locks.
 pub enum Deferred {
+    /// A command to run once its keys are free; for a LockRun the waiter
+    /// carries the txid, so the locks are taken first (`take_ready`).
     Run {
         spec: &'static CommandSpec,
         db: usize,
@@ -83,13 +85,6 @@ pub enum Deferred {
     },
     /// A lock request, granted (locks taken) when it comes out of the queue.
     Granted { to: ReplyTo },
-    /// A LockRun: once its locks are granted, run the part and reply.
-    GrantedRun {
-        spec: &'static CommandSpec,
-        db: usize,
-        argv: Vec<Bytes>,
-        to: ReplyTo,
-    },
 }
 
 /// Owned by: each shard.
@@ -368,7 +363,7 @@ impl ShardCtx {
                     self.tick();
                     ShardReply::Reply(self.exec_keyed(spec, db, &argv))
                 } else {
-                    let payload = Deferred::GrantedRun { spec, db, argv, to };
+                    let payload = Deferred::Run { spec, db, argv, to };
                     locks.wait(Waiter {
                         keys,
                         exclusive,
@@ -602,10 +597,6 @@ impl ShardCtx {
                     self.mesh.reply(to, ShardReply::Reply(r));
                 }
                 Deferred::Granted { to } => self.mesh.reply(to, ShardReply::Done),
-                Deferred::GrantedRun { spec, db, argv, to } => {
-                    let r = self.exec_keyed(spec, db, &argv);
-                    self.mesh.reply(to, ShardReply::Reply(r));
-                }
             }
         }
     }

@@ -141,7 +141,7 @@ pub enum ShardRequest {
     },
     /// To the control executor: CONFIG REWRITE.
     ConfigRewrite,
-    /// To the control executor: CONFIG RESETSTAT on every shard.
+    /// CONFIG RESETSTAT: zero this shard's counters and slow log.
     ResetStats,
 }
 
