@@ -46,7 +46,7 @@ struct Space {
     scratch: bool,
     len: usize,
     /// (deadline ms, key) for every key with a TTL.
-    deadlines: BTreeSet<(u64, Bytes)>,
+    deadlines: Deadlines,
     /// Keys written, when this is a scratch db of a transaction.
     written: Vec<Bytes>,
     expired: u64,
@@ -55,6 +55,48 @@ struct Space {
 impl Default for Db {
     fn default() -> Self {
         Db::new()
+    }
+}
+
+/// The deadline index, ordered for the active expire cycle, with the sum of
+/// its deadlines so INFO's `avg_ttl` costs O(1) instead of a walk.
+#[derive(Default)]
+struct Deadlines {
+    set: BTreeSet<(u64, Bytes)>,
+    sum: u128,
+}
+
+impl Deadlines {
+    fn insert(&mut self, item: (u64, Bytes)) {
+        let at = item.0;
+        if self.set.insert(item) {
+            self.sum += u128::from(at);
+        }
+    }
+
+    fn remove(&mut self, item: &(u64, Bytes)) {
+        if self.set.remove(item) {
+            self.sum -= u128::from(item.0);
+        }
+    }
+
+    fn pop_first(&mut self) {
+        if let Some((at, _)) = self.set.pop_first() {
+            self.sum -= u128::from(at);
+        }
+    }
+
+    fn first(&self) -> Option<&(u64, Bytes)> {
+        self.set.first()
+    }
+
+    fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    fn clear(&mut self) {
+        self.set.clear();
+        self.sum = 0;
     }
 }
 
@@ -103,7 +145,7 @@ impl Db {
                 tables: Vec::new(),
                 scratch: false,
                 len: 0,
-                deadlines: BTreeSet::new(),
+                deadlines: Deadlines::default(),
                 written: Vec::new(),
                 expired: 0,
             },
@@ -410,29 +452,31 @@ impl Db {
         n
     }
 
-    /// Sum of approximate sizes, for INFO memory.
+    /// Approximate bytes used, for INFO memory: the mean size of up to
+    /// `SAMPLE` entries times the number of keys, so INFO never walks the
+    /// whole keyspace on the shard's thread. COMPAT: Redis reports the
+    /// allocator's exact figure.
     pub fn approx_memory(&self) -> usize {
-        self.s
-            .tables
-            .iter()
-            .flat_map(|t| t.iter())
-            .map(|(_, k, e)| k.len() + e.value.approx_size() + 56)
-            .sum()
+        const SAMPLE: usize = 1024;
+        let (mut seen, mut bytes) = (0usize, 0usize);
+        for (_, k, e) in self.s.tables.iter().flat_map(|t| t.iter()).take(SAMPLE) {
+            seen += 1;
+            bytes += k.len() + e.value.approx_size() + 56;
+        }
+        match seen {
+            0 => 0,
+            n => bytes / n * self.s.len,
+        }
     }
 
     /// Average remaining TTL (ms) of keys with a deadline, for INFO keyspace.
     pub fn avg_ttl(&self, now: u64) -> u64 {
-        let n = self.s.deadlines.len() as u64;
+        let n = self.s.deadlines.len() as u128;
         if n == 0 {
             return 0;
         }
-        let sum: u64 = self
-            .s
-            .deadlines
-            .iter()
-            .map(|(d, _)| d.saturating_sub(now))
-            .sum();
-        sum / n
+        let mean = self.s.deadlines.sum / n;
+        mean.saturating_sub(u128::from(now)) as u64
     }
 }
 
@@ -474,6 +518,19 @@ mod tests {
         assert!(db.is_empty());
         assert_eq!(db.expires_len(), 0);
         assert_eq!(db.stats().expired, 2);
+    }
+
+    #[test]
+    fn avg_ttl_follows_the_deadline_index() {
+        let mut db = Db::new();
+        db.insert(b"a", s("1"), 3000, 1000);
+        db.insert(b"b", s("1"), 5000, 1000);
+        assert_eq!(db.avg_ttl(1000), 3000);
+        db.set_expire(b"b", 0, 1000);
+        assert_eq!(db.avg_ttl(1000), 2000);
+        db.remove(b"a", 1000);
+        assert_eq!(db.avg_ttl(1000), 0);
+        assert!(db.approx_memory() > 0);
     }
 
     #[test]
