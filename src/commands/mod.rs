@@ -6,14 +6,19 @@ pub mod args;
 pub mod connection;
 pub mod dispatch;
 pub mod error;
+pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use crate::protocol::Reply;
+use crate::server::context::HotConfig;
 use crate::shard::db::Db;
+use crate::shard::types::Encodings;
 pub use error::CmdError;
 
 pub type CmdResult = Result<Reply, CmdError>;
@@ -31,9 +36,24 @@ pub struct KeyCtx<'a> {
     pub lfu: bool,
     /// Number of writes done, for `rdb_changes_since_last_save`.
     pub dirty: u64,
+    /// Compact-encoding limits (listpack / intset sizes) from the config.
+    pub enc: Encodings,
 }
 
-impl KeyCtx<'_> {
+impl<'a> KeyCtx<'a> {
+    /// A context over `dbs` for one command, with the settings of `hot`.
+    pub fn new(dbs: &'a mut [Db], db: usize, now: u64, hot: &HotConfig) -> KeyCtx<'a> {
+        KeyCtx {
+            dbs,
+            db,
+            now,
+            proto_max_bulk_len: hot.proto_max_bulk_len,
+            lfu: hot.lfu,
+            dirty: 0,
+            enc: hot.enc,
+        }
+    }
+
     pub fn db(&mut self) -> &mut Db {
         // `db` is checked against the number of databases by SELECT.
         &mut self.dbs[self.db]

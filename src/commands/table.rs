@@ -242,6 +242,9 @@ pub static COMMANDS: &[CommandSpec] = &[
         "list",
         Keyed(l::lmpop),
     ),
+    // Hashes (commands/hash.rs).
+    // Sets (commands/set.rs).
+    // Sorted sets (commands/zset.rs).
     // Generic key commands.
     cmd("del", -2, RW, KALL, "keyspace", Keyed(keys::del)),
     cmd("unlink", -2, RW | FAST, KALL, "keyspace", Keyed(keys::del)),

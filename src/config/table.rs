@@ -577,8 +577,9 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX,
         "512",
-    ),
-    int("set-max-intset-entries", None, NO, 0, LONG_MAX, "512"),
+    )
+    .honoured(),
+    int("set-max-intset-entries", None, NO, 0, LONG_MAX, "512").honoured(),
     int(
         "zset-max-listpack-entries",
         Some("zset-max-ziplist-entries"),
@@ -586,7 +587,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX,
         "128",
-    ),
+    )
+    .honoured(),
     memory(
         "active-defrag-ignore-bytes",
         None,
@@ -602,7 +604,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX as u64,
         "64",
-    ),
+    )
+    .honoured(),
     memory(
         "stream-node-max-bytes",
         None,
@@ -618,7 +621,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX as u64,
         "64",
-    ),
+    )
+    .honoured(),
     memory("hll-sparse-max-bytes", None, NO, 0, LONG_MAX as u64, "3000"),
     int("tracking-table-max-keys", None, NO, 0, LONG_MAX, "1000000"),
     memory(

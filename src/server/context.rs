@@ -52,6 +52,8 @@ pub struct HotConfig {
     pub slowlog_max_len: usize,
     /// Idle client timeout in seconds (0 = never).
     pub timeout: u64,
+    /// Compact-encoding limits for collections.
+    pub enc: crate::shard::types::Encodings,
 }
 
 impl HotConfig {
@@ -69,6 +71,7 @@ impl HotConfig {
             slowlog_slower_than: cfg.int("slowlog-log-slower-than").unwrap_or(10000),
             slowlog_max_len: cfg.int("slowlog-max-len").unwrap_or(128).max(0) as usize,
             timeout: cfg.timeout(),
+            enc: crate::shard::types::Encodings::of(cfg),
         }
     }
 }
@@ -244,14 +247,7 @@ impl ShardCtx {
         let hot = self.hot.get();
         let mut shard = self.shard.borrow_mut();
         let shard = &mut *shard;
-        let mut kctx = KeyCtx {
-            dbs: &mut shard.dbs,
-            db,
-            now: self.clock.get(),
-            proto_max_bulk_len: hot.proto_max_bulk_len,
-            lfu: hot.lfu,
-            dirty: 0,
-        };
+        let mut kctx = KeyCtx::new(&mut shard.dbs, db, self.clock.get(), &hot);
         let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());
         shard.dirty += kctx.dirty;
         reply

@@ -220,14 +220,7 @@ async fn execute(
     for scratch in &mut dbs {
         scratch.take_written();
     }
-    let mut kctx = KeyCtx {
-        dbs: &mut dbs,
-        db,
-        now,
-        proto_max_bulk_len: hot.proto_max_bulk_len,
-        lfu: hot.lfu,
-        dirty: 0,
-    };
+    let mut kctx = KeyCtx::new(&mut dbs, db, now, &hot);
     let reply = handler(&mut kctx, argv).unwrap_or_else(|e| e.reply());
     let dirty = kctx.dirty;
     if !exclusive || dirty == 0 {

@@ -168,7 +168,38 @@ fn value_digest(v: &value::Value, h: &mut impl std::hash::Hasher) {
                 h.write(e);
             }
         }
+        // Unordered collections: the XOR of one hash per element, so the
+        // digest does not depend on iteration order (as Redis's `xorDigest`).
+        value::Value::Hash(m) => {
+            h.write_u8(2);
+            let mut acc = 0u64;
+            m.for_each(|f, v| acc ^= element_hash(&[f, v]));
+            h.write_u64(acc);
+        }
+        value::Value::Set(m) => {
+            h.write_u8(3);
+            let mut acc = 0u64;
+            m.for_each(|e| acc ^= element_hash(&[e]));
+            h.write_u64(acc);
+        }
+        value::Value::ZSet(z) => {
+            h.write_u8(4);
+            let mut acc = 0u64;
+            z.for_each(|e, score| acc ^= element_hash(&[e, &score.to_bits().to_le_bytes()]));
+            h.write_u64(acc);
+        }
     }
+}
+
+/// Fixed-seed hash of one collection element's parts, length-prefixed.
+fn element_hash(parts: &[&[u8]]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = ahash::RandomState::with_seeds(1, 2, 3, 4).build_hasher();
+    for p in parts {
+        h.write_usize(p.len());
+        h.write(p);
+    }
+    h.finish()
 }
 
 /// Renders a digest as DEBUG DIGEST does (40 hex digits, all zeros when empty).

@@ -3,7 +3,10 @@
 
 use bytes::Bytes;
 
+use super::types::hash::Hash;
 use super::types::list::List;
+use super::types::set::Set;
+use super::types::zset::ZSet;
 
 /// Longest string Redis stores with the `embstr` encoding
 /// (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
@@ -143,6 +146,10 @@ pub enum Value {
     Str(StrValue),
     /// Never empty: a command that empties a list deletes the key.
     List(List),
+    /// Never empty, like every collection below.
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 impl Value {
@@ -151,6 +158,9 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -158,6 +168,9 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(m) => m.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -170,7 +183,7 @@ impl Value {
     pub fn is_shared_integer(&self) -> bool {
         match self {
             Value::Str(s) => s.is_shared_integer(),
-            Value::List(_) => false,
+            _ => false,
         }
     }
 
@@ -179,6 +192,9 @@ impl Value {
         match self {
             Value::Str(s) => s.memory_usage(),
             Value::List(l) => l.memory_usage(),
+            Value::Hash(h) => h.memory_usage(),
+            Value::Set(m) => m.memory_usage(),
+            Value::ZSet(z) => z.memory_usage(),
         }
     }
 }

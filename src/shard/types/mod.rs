@@ -1,4 +1,62 @@
 //! Pure operations on the value types (no keyspace access).
 
+pub mod hash;
 pub mod list;
+pub mod set;
 pub mod string;
+pub mod zset;
+
+/// The size limits under which collections keep Redis's compact encodings
+/// (listpack / intset), from the config directives of the same names. A
+/// copy travels with every keyed command (`KeyCtx::enc`), so CONFIG SET
+/// takes effect on the next command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encodings {
+    /// `hash-max-listpack-entries`.
+    pub hash_max_listpack_entries: usize,
+    /// `hash-max-listpack-value` (bytes of a field or a value).
+    pub hash_max_listpack_value: usize,
+    /// `set-max-intset-entries`.
+    pub set_max_intset_entries: usize,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: usize,
+    /// `zset-max-listpack-value` (bytes of a member).
+    pub zset_max_listpack_value: usize,
+}
+
+impl Default for Encodings {
+    /// Redis 7.0's defaults.
+    fn default() -> Encodings {
+        Encodings {
+            hash_max_listpack_entries: 512,
+            hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
+        }
+    }
+}
+
+impl Encodings {
+    pub fn of(cfg: &crate::config::Config) -> Encodings {
+        let get = |name: &str, default: usize| {
+            cfg.int(name)
+                .map(|v| usize::try_from(v).unwrap_or(0))
+                .unwrap_or(default)
+        };
+        let d = Encodings::default();
+        Encodings {
+            hash_max_listpack_entries: get(
+                "hash-max-listpack-entries",
+                d.hash_max_listpack_entries,
+            ),
+            hash_max_listpack_value: get("hash-max-listpack-value", d.hash_max_listpack_value),
+            set_max_intset_entries: get("set-max-intset-entries", d.set_max_intset_entries),
+            zset_max_listpack_entries: get(
+                "zset-max-listpack-entries",
+                d.zset_max_listpack_entries,
+            ),
+            zset_max_listpack_value: get("zset-max-listpack-value", d.zset_max_listpack_value),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Set commands (Redis's `t_set.c`). Skeleton: the commands land here.
