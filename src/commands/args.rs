@@ -78,3 +78,54 @@ pub fn upper(b: &[u8]) -> String {
 pub fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// The options of HSCAN / SSCAN / ZSCAN after the cursor: `MATCH pattern`
+/// and `COUNT n` in any order, the last one winning (`scanGenericCommand`).
+/// COUNT below 1 is a syntax error, as is any other word (TYPE included).
+pub struct ScanOpts<'a> {
+    /// None when absent or `*` (everything matches).
+    pub pattern: Option<&'a [u8]>,
+    pub count: usize,
+}
+
+impl<'a> ScanOpts<'a> {
+    pub fn parse(opts: &'a [Bytes]) -> Result<ScanOpts<'a>, CmdError> {
+        let mut out = ScanOpts {
+            pattern: None,
+            count: 10,
+        };
+        let mut i = 0;
+        while i < opts.len() {
+            let word = &opts[i];
+            let value = opts.get(i + 1).ok_or(CmdError::Syntax)?;
+            if word.eq_ignore_ascii_case(b"COUNT") {
+                let c = parse_i64(value)?;
+                if c < 1 {
+                    return Err(CmdError::Syntax);
+                }
+                out.count = usize::try_from(c).unwrap_or(usize::MAX);
+            } else if word.eq_ignore_ascii_case(b"MATCH") {
+                out.pattern = (value.as_ref() != b"*").then_some(value.as_ref());
+            } else {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        }
+        Ok(out)
+    }
+
+    /// Whether an element passes MATCH.
+    pub fn matches(&self, element: &[u8]) -> bool {
+        self.pattern
+            .is_none_or(|p| crate::util::glob::glob_match(p, element, false))
+    }
+}
+
+/// A scan cursor argument (`parseScanCursorOrReply`): an unsigned 64-bit
+/// decimal, else `invalid cursor`.
+pub fn scan_cursor(raw: &[u8]) -> Result<u64, CmdError> {
+    std::str::from_utf8(raw)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| CmdError::err("invalid cursor"))
+}

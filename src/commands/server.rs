@@ -53,10 +53,7 @@ pub fn keys(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
 /// (shard, next slot of that shard): shard * 16384 + slot.
 pub fn scan(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {
-        let cursor = std::str::from_utf8(&argv[1])
-            .ok()
-            .and_then(|s| s.parse::<u64>().ok())
-            .ok_or_else(|| CmdError::err("invalid cursor"))?;
+        let cursor = super::args::scan_cursor(&argv[1])?;
         let mut args = Args::new(&argv[1..]);
         let mut filter = KeyFilter::default();
         let mut count = 10usize;
@@ -110,7 +107,9 @@ pub fn scan(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     })
 }
 
-fn scan_reply(cursor: u64, keys: Vec<Bytes>) -> Reply {
+/// The two-element reply of every SCAN-family command (items are bulks in
+/// RESP2 and RESP3 alike, ZSCAN scores included).
+pub fn scan_reply(cursor: u64, keys: Vec<Bytes>) -> Reply {
     Reply::Array(vec![
         Reply::Bulk(Bytes::from(cursor.to_string())),
         Reply::Array(keys.into_iter().map(Reply::Bulk).collect()),

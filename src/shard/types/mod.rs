@@ -2,6 +2,7 @@
 
 pub mod hash;
 pub mod list;
+pub mod scan;
 pub mod set;
 pub mod string;
 pub mod zset;
