@@ -18,28 +18,6 @@ use common::text::*;
 
 use common::Server;
 
-const NIL_ARRAY: &str = "*-1\r\n";
-const EMPTY: &str = "*0\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const NOT_POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
-
-/// An array of bulk strings.
-fn bulks(items: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&bulk(i));
-    }
-    s
-}
-
-fn ints(items: &[i64]) -> String {
-    let mut s = format!("*{}\r\n", items.len());
-    for i in items {
-        s.push_str(&int(*i));
-    }
-    s
-}
-
 // --- push / pop (pushGenericCommand, popGenericCommand) ---------------------
 
 fn check_push_pop(shards: usize) {

@@ -14,6 +14,15 @@ pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 
 pub const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
 
+pub const NIL_ARRAY: &str = "*-1\r\n";
+
+pub const EMPTY: &str = "*0\r\n";
+
+pub const WRONGTYPE: &str =
+    "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+pub const NOT_POSITIVE: &str = "-ERR value is out of range, must be positive\r\n";
+
 pub fn int(n: i64) -> String {
     format!(":{n}\r\n")
 }
@@ -40,6 +49,24 @@ pub fn arr(items: &[String]) -> String {
     let mut s = format!("*{}\r\n", items.len());
     for i in items {
         s.push_str(i);
+    }
+    s
+}
+
+/// An array of bulk strings.
+pub fn bulks(items: &[&str]) -> String {
+    let mut s = format!("*{}\r\n", items.len());
+    for i in items {
+        s.push_str(&bulk(i));
+    }
+    s
+}
+
+/// An array of integers.
+pub fn ints(items: &[i64]) -> String {
+    let mut s = format!("*{}\r\n", items.len());
+    for i in items {
+        s.push_str(&int(*i));
     }
     s
 }
