@@ -245,6 +245,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     // Hashes (commands/hash.rs).
     // Sets (commands/set.rs).
     // Sorted sets (commands/zset.rs).
+    // Pub/Sub (commands/pubsub.rs).
+    // Transactions (commands/multi.rs).
     // Generic key commands.
     cmd("del", -2, RW, KALL, "keyspace", Keyed(keys::del)),
     cmd("unlink", -2, RW | FAST, KALL, "keyspace", Keyed(keys::del)),
