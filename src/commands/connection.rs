@@ -12,6 +12,7 @@ use super::error::CmdError;
 use super::keys::{db_index, help_reply};
 use super::CmdResult;
 use crate::protocol::{Reply, RespVersion};
+use crate::server::blocking::UnblockReason;
 use crate::server::client::{KillFilter, ReplyMode};
 use crate::server::connection::Conn;
 use crate::server::hop::{ShardReply, ShardRequest};
@@ -198,6 +199,8 @@ const CLIENT_HELP: &[&str] = &[
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",
     "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
@@ -297,6 +300,34 @@ async fn client_cmd(conn: &Conn, argv: &[Bytes]) -> CmdResult {
             }
             _ => Err(CmdError::Syntax),
         },
+        "UNBLOCK" if n == 3 || n == 4 => {
+            let id = parse_i64(&argv[2])?;
+            let reason = match argv.get(3).map(|a| upper(a)) {
+                None => UnblockReason::Timeout,
+                Some(r) if r == "TIMEOUT" => UnblockReason::Timeout,
+                Some(r) if r == "ERROR" => UnblockReason::Error,
+                Some(_) => {
+                    return Err(CmdError::err(
+                        "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+                    ))
+                }
+            };
+            let Ok(id) = u64::try_from(id) else {
+                return Ok(Reply::Integer(0));
+            };
+            let replies = conn
+                .ctx
+                .fan_out(|_| ShardRequest::ClientUnblock { id, reason })
+                .await;
+            let n = replies
+                .iter()
+                .map(|r| match r {
+                    ShardReply::Count(n) => *n as i64,
+                    _ => 0,
+                })
+                .sum();
+            Ok(Reply::Integer(n))
+        }
         "GETREDIR" if n == 2 => Ok(Reply::Integer(-1)),
         "HELP" if n == 2 => Ok(help_reply(CLIENT_HELP)),
         _ => Err(unknown()),

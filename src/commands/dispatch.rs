@@ -65,6 +65,11 @@ async fn execute(
             let reply = f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply());
             (Pending::Ready(reply), Some(copy))
         }
+        Handler::Keyed(_) if spec.has(flags::BLOCKING) => {
+            let copy = argv.clone();
+            let run = super::blocking::run(conn.clone(), spec, argv);
+            (Pending::Blocked(Box::pin(run)), Some(copy))
+        }
         Handler::Keyed(_) => route_keyed(conn, spec, argv).await,
     }
 }
@@ -111,7 +116,7 @@ async fn pause_gate(ctx: &ShardCtx, spec: &CommandSpec) {
 }
 
 /// Keys of a keyed command grouped by owning shard (ascending).
-fn keys_by_shard(
+pub fn keys_by_shard(
     ctx: &ShardCtx,
     spec: &CommandSpec,
     db: usize,

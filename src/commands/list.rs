@@ -9,6 +9,7 @@
 use bytes::Bytes;
 
 use super::args::parse_i64;
+use super::blocking::parse_timeout;
 use super::error::CmdError;
 use super::{CmdResult, KeyCtx};
 use crate::protocol::Reply;
@@ -371,4 +372,59 @@ pub fn lmpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), bulks(items)]));
     }
     Ok(Reply::NilArray)
+}
+
+// --- blocking pops: the attempt before blocking ----------------------------
+// Each runs once when the command arrives (and again on the owning shard
+// whenever a key it waits on becomes ready); the null reply means "nothing
+// yet" to `commands/blocking.rs`, which then blocks the client (or, inside
+// MULTI, sends it as is).
+
+/// BLPOP / BRPOP key [key ...] timeout (`blockingPopGenericCommand`): the
+/// timeout first, then the keys in order; a key of another type is an error
+/// even when a later key has elements.
+fn bpop_generic(ctx: &mut KeyCtx, argv: &[Bytes], end: End) -> CmdResult {
+    let last = argv.len() - 1;
+    parse_timeout(&argv[last])?;
+    for key in &argv[1..last] {
+        let Some(e) = write_list(ctx, key)?.and_then(|l| l.pop(end)) else {
+            continue;
+        };
+        ctx.dirty += 1;
+        drop_if_empty(ctx, key);
+        return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(e)]));
+    }
+    Ok(Reply::NilArray)
+}
+
+pub fn blpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    bpop_generic(ctx, argv, End::Left)
+}
+
+pub fn brpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    bpop_generic(ctx, argv, End::Right)
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout: directions,
+/// then timeout (`blmoveCommand`), then LMOVE.
+pub fn blmove(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    let from = end_arg(&argv[3])?;
+    let to = end_arg(&argv[4])?;
+    parse_timeout(&argv[5])?;
+    move_generic(ctx, &argv[1], &argv[2], from, to)
+}
+
+/// BRPOPLPUSH source destination timeout.
+pub fn brpoplpush(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    parse_timeout(&argv[3])?;
+    move_generic(ctx, &argv[1], &argv[2], End::Right, End::Left)
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: the
+/// timeout, then LMPOP's arguments.
+pub fn blmpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    parse_timeout(&argv[1])?;
+    // LMPOP reads numkeys at [1]: drop the name so the timeout stands in
+    // for it.
+    lmpop(ctx, &argv[1..])
 }

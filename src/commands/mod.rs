@@ -3,6 +3,7 @@
 //! that owns their keys; connection handlers run on the client's shard.
 
 pub mod args;
+pub mod blocking;
 pub mod connection;
 pub mod dispatch;
 pub mod error;

@@ -750,9 +750,10 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             section(
                 "Clients",
                 format!(
-                    "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                    "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
                     total.clients,
-                    cfg.maxclients()
+                    cfg.maxclients(),
+                    total.blocked_clients
                 ),
             );
         }

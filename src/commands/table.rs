@@ -242,6 +242,48 @@ pub static COMMANDS: &[CommandSpec] = &[
         "list",
         Keyed(l::lmpop),
     ),
+    // Lists, blocking (commands/blocking.rs runs them; these are the
+    // attempts).
+    cmd(
+        "blpop",
+        -3,
+        RW | NOSCRIPT | BLOCKING,
+        (1, -2, 1),
+        "list",
+        Keyed(l::blpop),
+    ),
+    cmd(
+        "brpop",
+        -3,
+        RW | NOSCRIPT | BLOCKING,
+        (1, -2, 1),
+        "list",
+        Keyed(l::brpop),
+    ),
+    cmd(
+        "blmove",
+        6,
+        RWD | NOSCRIPT | BLOCKING,
+        K12,
+        "list",
+        Keyed(l::blmove),
+    ),
+    cmd(
+        "brpoplpush",
+        4,
+        RWD | NOSCRIPT | BLOCKING,
+        K12,
+        "list",
+        Keyed(l::brpoplpush),
+    ),
+    cmd(
+        "blmpop",
+        -5,
+        RW | BLOCKING | MOVABLE_KEYS,
+        (3, -1, 1),
+        "list",
+        Keyed(l::blmpop),
+    ),
     // Hashes (commands/hash.rs).
     // Sets (commands/set.rs).
     // Sorted sets (commands/zset.rs).

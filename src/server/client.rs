@@ -7,7 +7,10 @@ use std::cell::{Cell, RefCell};
 use bytes::Bytes;
 use glommio::channels::local_channel::{self, LocalReceiver, LocalSender};
 
+use futures_channel::oneshot;
+
 use crate::protocol::RespVersion;
+use crate::server::blocking::UnblockReason;
 
 /// CLIENT REPLY mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,9 @@ pub struct Client {
     /// MONITOR: lines to send (set once the client issued MONITOR).
     monitor_tx: RefCell<Option<LocalSender<Bytes>>>,
     monitor_rx: RefCell<Option<LocalReceiver<Bytes>>>,
+    /// Set while the client waits in a blocking command: CLIENT UNBLOCK
+    /// sends the reason through it.
+    unblock: RefCell<Option<oneshot::Sender<UnblockReason>>>,
 }
 
 impl Client {
@@ -77,6 +83,30 @@ impl Client {
             qbuf: Cell::new(0),
             monitor_tx: RefCell::new(None),
             monitor_rx: RefCell::new(None),
+            unblock: RefCell::new(None),
+        }
+    }
+
+    /// Marks the client blocked; the receiver yields a CLIENT UNBLOCK.
+    pub fn start_blocking(&self) -> oneshot::Receiver<UnblockReason> {
+        let (tx, rx) = oneshot::channel();
+        *self.unblock.borrow_mut() = Some(tx);
+        rx
+    }
+
+    pub fn end_blocking(&self) {
+        self.unblock.borrow_mut().take();
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        self.unblock.borrow().is_some()
+    }
+
+    /// CLIENT UNBLOCK: true when the client was blocked (and is now woken).
+    pub fn unblock(&self, reason: UnblockReason) -> bool {
+        match self.unblock.borrow_mut().take() {
+            Some(tx) => tx.send(reason).is_ok(),
+            None => false,
         }
     }
 
@@ -156,6 +186,9 @@ impl Client {
         }
         if self.is_monitor() {
             flags.push('O');
+        }
+        if self.is_blocked() {
+            flags.push('b');
         }
         if flags.is_empty() {
             flags.push('N');

@@ -37,6 +37,9 @@ pub type AsyncHandler = fn(Conn, Vec<Bytes>) -> Pin<Box<dyn Future<Output = CmdR
 pub enum Pending {
     Ready(Reply),
     Remote(oneshot::Receiver<ShardReply>),
+    /// A blocking command (BLPOP…), started when its turn comes: commands
+    /// after it in the pipeline wait, replies before it are sent first.
+    Blocked(Pin<Box<dyn Future<Output = Reply>>>),
 }
 
 impl Pending {
@@ -52,6 +55,7 @@ impl Pending {
                 Ok(ShardReply::Err(e)) => Reply::error(e),
                 _ => Reply::error("ERR internal error: hop failed"),
             },
+            Pending::Blocked(f) => f.await,
         }
     }
 }
@@ -116,13 +120,18 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut decoder = RequestDecoder::new();
     let mut pending: Vec<(Pending, bool)> = Vec::new();
+    // False after a blocking command: what is already buffered runs first.
+    let mut need_read = true;
     loop {
-        let n = match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        ctx.net_input.set(ctx.net_input.get() + n as u64);
-        rbuf.extend_from_slice(&chunk[..n]);
+        if need_read {
+            let n = match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            ctx.net_input.set(ctx.net_input.get() + n as u64);
+            rbuf.extend_from_slice(&chunk[..n]);
+        }
+        need_read = true;
         let hot = ctx.hot.get();
         let qlimit = hot.query_buffer_limit;
         let limits = Limits {
@@ -147,8 +156,13 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
                 Ok(Some(argv)) => {
                     let p = dispatch(conn, argv).await;
                     let send = take_reply_mode(client);
+                    let blocked = matches!(p, Pending::Blocked(_));
                     pending.push((p, send));
                     if client.closing.get() {
+                        break;
+                    }
+                    if blocked {
+                        need_read = false;
                         break;
                     }
                 }
@@ -160,6 +174,13 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
             }
         }
         for (p, send) in pending.drain(..) {
+            if matches!(p, Pending::Blocked(_)) && !wbuf.is_empty() {
+                ctx.net_output.set(ctx.net_output.get() + wbuf.len() as u64);
+                if stream.write_all(&wbuf).await.is_err() {
+                    return;
+                }
+                wbuf.clear();
+            }
             let reply = p.resolve(conn).await;
             if send {
                 encode(&reply, client.resp.get(), &mut wbuf);

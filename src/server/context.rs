@@ -98,6 +98,10 @@ pub struct ShardCtx {
     pub my_slots: Vec<u16>,
     pub shard: RefCell<Shard>,
     pub locks: RefCell<LockTable<Deferred>>,
+    /// Clients blocked on keys of this shard (BLPOP…).
+    pub blocked: RefCell<super::blocking::BlockedClients>,
+    /// Set while `ready_waiters` runs, so the commands it runs don't recurse.
+    pub serving_blocked: Cell<bool>,
     pub mesh: Rc<Mesh>,
     pub config: RefCell<Arc<Config>>,
     pub hot: Cell<HotConfig>,
@@ -139,6 +143,8 @@ impl ShardCtx {
             my_slots,
             shard: RefCell::new(Shard::new(databases)),
             locks: RefCell::new(LockTable::default()),
+            blocked: RefCell::new(Default::default()),
+            serving_blocked: Cell::new(false),
             mesh,
             hot: Cell::new(HotConfig::of(&config)),
             config: RefCell::new(config),
@@ -245,11 +251,18 @@ impl ShardCtx {
             return CmdError::err("internal: not a keyed command").reply();
         };
         let hot = self.hot.get();
-        let mut shard = self.shard.borrow_mut();
-        let shard = &mut *shard;
-        let mut kctx = KeyCtx::new(&mut shard.dbs, db, self.clock.get(), &hot);
-        let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());
-        shard.dirty += kctx.dirty;
+        let (reply, wrote) = {
+            let mut guard = self.shard.borrow_mut();
+            let shard = &mut *guard;
+            let mut kctx = KeyCtx::new(&mut shard.dbs, db, self.clock.get(), &hot);
+            let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());
+            let dirty = kctx.dirty;
+            shard.dirty += dirty;
+            (reply, dirty > 0)
+        };
+        if wrote {
+            self.ready_waiters();
+        }
         reply
     }
 
@@ -395,7 +408,23 @@ impl ShardCtx {
                         }
                     }
                 }
+                drop(shard);
+                self.ready_waiters();
                 ShardReply::Done
+            }
+            ShardRequest::Block {
+                client,
+                db,
+                argv,
+                notify,
+            } => return self.on_block(client, db, argv, notify, to),
+            ShardRequest::Unblock { client, reason } => {
+                self.on_unblock(client, reason);
+                return;
+            }
+            ShardRequest::ClientUnblock { id, reason } => {
+                let client = self.clients.borrow().get(&id).cloned();
+                ShardReply::Count(client.is_some_and(|c| c.unblock(reason)) as u64)
             }
             ShardRequest::Unlock { txid } => {
                 self.locks.borrow_mut().release(txid);
@@ -461,6 +490,8 @@ impl ShardCtx {
                     shard.dbs.swap(a, b);
                     shard.dirty += 1;
                 }
+                drop(shard);
+                self.ready_waiters();
                 ShardReply::Done
             }
             ShardRequest::Stats => {
@@ -469,6 +500,12 @@ impl ShardCtx {
                 s.connections = self.connections.get();
                 s.rejected = self.rejected.get();
                 s.clients = self.clients.borrow().len() as u64;
+                s.blocked_clients = self
+                    .clients
+                    .borrow()
+                    .values()
+                    .filter(|c| c.is_blocked())
+                    .count() as u64;
                 s.net_input = self.net_input.get();
                 s.net_output = self.net_output.get();
                 ShardReply::Stats(Box::new(s))
@@ -595,6 +632,8 @@ impl ShardCtx {
                 Deferred::Granted { to } => self.mesh.reply(to, ShardReply::Done),
             }
         }
+        // Waiters whose keys the transaction held.
+        self.ready_waiters();
     }
 
     /// Adds a command to this shard's slow log, with its client's details.

@@ -58,6 +58,25 @@ pub enum ShardRequest {
         writes: Vec<(LockKey, Option<Entry>)>,
         dirty: u64,
     },
+    /// Block client `client` on the keys of blocking command `argv` that
+    /// live here (`server/blocking.rs`): served here when every key does
+    /// (`notify` false), else woken when one becomes ready.
+    Block {
+        client: u64,
+        db: usize,
+        argv: Vec<Bytes>,
+        notify: bool,
+    },
+    /// Client `client` stops waiting here (no reply; its `Block` gets one).
+    Unblock {
+        client: u64,
+        reason: crate::server::blocking::UnblockReason,
+    },
+    /// CLIENT UNBLOCK: wake client `id` if it is blocked and lives here.
+    ClientUnblock {
+        id: u64,
+        reason: crate::server::blocking::UnblockReason,
+    },
     /// Release every lock of `txid` (no reply).
     Unlock {
         txid: TxId,
@@ -163,6 +182,10 @@ pub enum ShardReply {
     Digest([u64; 3]),
     Slow(Vec<crate::shard::slowlog::SlowEntry>),
     Err(String),
+    /// To a `Block { notify: true }`: a key is ready; retry the command.
+    Woken,
+    /// To a `Block`: the client stopped waiting before it was served.
+    TimedOut,
 }
 
 /// One message on the mesh.

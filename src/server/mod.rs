@@ -1,6 +1,7 @@
 //! The server: executors and mesh (boot), listeners, connections, hops
 //! between shards, cross-shard transactions, and the control executor.
 
+pub mod blocking;
 pub mod boot;
 pub mod client;
 pub mod connection;

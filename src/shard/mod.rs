@@ -100,6 +100,8 @@ pub struct ShardStats {
     pub connections: u64,
     pub rejected: u64,
     pub clients: u64,
+    /// Clients waiting in a blocking command (INFO `blocked_clients`).
+    pub blocked_clients: u64,
     pub net_input: u64,
     pub net_output: u64,
     pub keyspace: Vec<KeyspaceStats>,
@@ -117,6 +119,7 @@ impl ShardStats {
         self.connections += other.connections;
         self.rejected += other.rejected;
         self.clients += other.clients;
+        self.blocked_clients += other.blocked_clients;
         self.net_input += other.net_input;
         self.net_output += other.net_output;
         if self.keyspace.len() < other.keyspace.len() {

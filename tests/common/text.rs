@@ -93,6 +93,28 @@ impl Client {
         self.b(&words)
     }
 
+    /// Sends a command without waiting for its reply (for a client that
+    /// blocks); `read` takes the reply later.
+    pub fn send(&mut self, line: &str) {
+        let words: Vec<&[u8]> = line.split_whitespace().map(str::as_bytes).collect();
+        self.0.send(&super::resp(&words));
+    }
+
+    /// The next reply, as text.
+    pub fn read(&mut self) -> String {
+        latin1(&self.0.read_reply())
+    }
+
+    /// One field of INFO (all sections), as text; empty when absent.
+    pub fn info_field(&mut self, field: &str) -> String {
+        let info = self.q("INFO everything");
+        let prefix = format!("{field}:");
+        info.split("\r\n")
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// Sends a command given as exact arguments (binary, empty, spaces).
     pub fn b(&mut self, args: &[&[u8]]) -> String {
         latin1(&self.0.command(args))
