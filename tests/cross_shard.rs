@@ -1580,3 +1580,64 @@ fn check_locks_hold_under_delay(shards: usize) {
     let _: () = query(&mut con, &["DEBUG", "SET-TX-DELAY", "0"]);
 }
 per_shards!(locks_hold_under_delay, super::check_locks_hold_under_delay; shards_2 => 2, shards_3 => 3);
+
+/// MULTI/EXEC over keys of two shards is atomic and isolated: a transfer
+/// (INCR one key, DECR the other) is never seen half done, by MGET nor by
+/// another transaction, even with a pause between the EXEC's commands
+/// (DEBUG SET-TX-DELAY, tessera only).
+fn check_multi_exec_atomic(shards: usize) {
+    let server = Server::start_with(shards, &["--enable-debug-command", "yes"]);
+    let mut con = server.client();
+    if common::testing_tessera() {
+        let _: () = query(&mut con, &["DEBUG", "SET-TX-DELAY", "2"]);
+    }
+    let a = "multi:a".to_string();
+    let b = cross_key(&a, "multi:b");
+    let _: () = query(&mut con, &["MSET", &a, "0", &b, "0"]);
+    let deadline = Instant::now() + STRESS_TIME;
+    let writer = {
+        let (mut w, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while n < 200 && Instant::now() < deadline {
+                let (r1, r2): (i64, i64) = redis::pipe()
+                    .atomic()
+                    .cmd("INCR")
+                    .arg(&a)
+                    .cmd("DECR")
+                    .arg(&b)
+                    .query(&mut w)
+                    .expect("MULTI/EXEC");
+                assert_eq!(r1 + r2, 0, "one EXEC saw another half done");
+                n += 1;
+            }
+            n
+        })
+    };
+    let reader = {
+        let (mut r, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut n = 0;
+            while n < 300 && Instant::now() < deadline {
+                let got: Vec<i64> = query(&mut r, &["MGET", &a, &b]);
+                assert_eq!(got[0] + got[1], 0, "MGET saw half of an EXEC: {got:?}");
+                let (x, y): (i64, i64) = redis::pipe()
+                    .atomic()
+                    .cmd("GET")
+                    .arg(&a)
+                    .cmd("GET")
+                    .arg(&b)
+                    .query(&mut r)
+                    .expect("MULTI/EXEC");
+                assert_eq!(x + y, 0, "an EXEC read half of another");
+                n += 1;
+            }
+            n
+        })
+    };
+    let done = join_within(vec![writer, reader], JOIN_TIMEOUT);
+    assert!(done.iter().all(|n| *n > 1), "no progress: {done:?}");
+    let total: Vec<i64> = query(&mut con, &["MGET", &a, &b]);
+    assert_eq!(total[0], done[0] as i64);
+}
+per_shards!(multi_exec_atomic, super::check_multi_exec_atomic; shards_1 => 1, shards_2 => 2, shards_3 => 3);

@@ -46,6 +46,8 @@ pub fn reset(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
     *c.name.borrow_mut() = None;
     c.reply_mode.set(ReplyMode::On);
     c.no_evict.set(false);
+    c.multi.borrow_mut().take();
+    super::multi::unwatch_all(conn);
     let needs_auth = conn.ctx.hot.get().auth_required;
     c.authenticated.set(!needs_auth);
     Ok(Reply::simple("RESET"))

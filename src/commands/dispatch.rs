@@ -22,8 +22,14 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
     ctx.commands.set(ctx.commands.get() + 1);
     let spec = match check(conn, &argv) {
         Ok(spec) => spec,
-        Err(e) => return Pending::Ready(e.reply()),
+        Err(e) => {
+            super::multi::flag_error(conn);
+            return Pending::Ready(e.reply());
+        }
     };
+    if let Some(queued) = super::multi::queue(conn, spec, &argv) {
+        return Pending::Ready(queued);
+    }
     pause_gate(ctx, spec).await;
     conn.client.last_cmd.set(spec.name);
     if table::is_container(spec.name) {

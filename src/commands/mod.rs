@@ -10,6 +10,7 @@ pub mod error;
 pub mod hash;
 pub mod keys;
 pub mod list;
+pub mod multi;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -23,6 +24,9 @@ use crate::shard::types::Encodings;
 pub use error::CmdError;
 
 pub type CmdResult = Result<Reply, CmdError>;
+
+/// What an `Async` command handler returns.
+pub type BoxFut = std::pin::Pin<Box<dyn std::future::Future<Output = CmdResult>>>;
 
 /// What a keyed command handler works on: the databases of the shard that
 /// owns its keys (or, for a command whose keys span shards, scratch copies

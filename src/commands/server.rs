@@ -5,8 +5,6 @@
 //! executor, which owns the configuration.
 
 use std::fmt::Write as _;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -23,7 +21,7 @@ use crate::server::hop::{ShardReply, ShardRequest};
 use crate::shard::ShardStats;
 use crate::util::clock::now_ms;
 
-type BoxFut = Pin<Box<dyn Future<Output = CmdResult>>>;
+use super::BoxFut;
 
 pub fn keys(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
     Box::pin(async move {

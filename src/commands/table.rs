@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
-use super::{connection as conn, keys, list as l, server as srv, string as s};
+use super::{connection as conn, keys, list as l, multi, server as srv, string as s};
 use super::{CmdResult, KeyCtx};
 use crate::server::connection::{AsyncHandler, Conn};
 
@@ -289,6 +289,46 @@ pub static COMMANDS: &[CommandSpec] = &[
     // Sorted sets (commands/zset.rs).
     // Pub/Sub (commands/pubsub.rs).
     // Transactions (commands/multi.rs).
+    cmd(
+        "multi",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "transaction",
+        Local(multi::multi),
+    ),
+    cmd(
+        "exec",
+        1,
+        NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
+        NOKEYS,
+        "transaction",
+        Async(multi::exec),
+    ),
+    cmd(
+        "discard",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "transaction",
+        Local(multi::discard),
+    ),
+    cmd(
+        "watch",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        KALL,
+        "transaction",
+        Async(multi::watch),
+    ),
+    cmd(
+        "unwatch",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
+        NOKEYS,
+        "transaction",
+        Local(multi::unwatch),
+    ),
     // Generic key commands.
     cmd("del", -2, RW, KALL, "keyspace", Keyed(keys::del)),
     cmd("unlink", -2, RW | FAST, KALL, "keyspace", Keyed(keys::del)),

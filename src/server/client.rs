@@ -51,6 +51,29 @@ pub struct Client {
     /// Set while the client waits in a blocking command: CLIENT UNBLOCK
     /// sends the reason through it.
     unblock: RefCell<Option<oneshot::Sender<UnblockReason>>>,
+    /// MULTI: the queued commands (None outside a transaction).
+    pub multi: RefCell<Option<MultiState>>,
+    /// WATCHed keys, for EXEC's check.
+    pub watched: RefCell<Vec<WatchedKey>>,
+}
+
+/// A transaction being queued (MULTI … EXEC).
+#[derive(Default)]
+pub struct MultiState {
+    pub queue: Vec<Vec<Bytes>>,
+    /// A command was rejected while queuing: EXEC answers EXECABORT.
+    pub errored: bool,
+}
+
+/// One WATCHed key, with what its shard reported at WATCH time.
+pub struct WatchedKey {
+    pub shard: usize,
+    pub db: usize,
+    pub key: Bytes,
+    /// The key's modification count then.
+    pub seen: u64,
+    /// Whether it existed then.
+    pub existed: bool,
 }
 
 impl Client {
@@ -84,6 +107,8 @@ impl Client {
             monitor_tx: RefCell::new(None),
             monitor_rx: RefCell::new(None),
             unblock: RefCell::new(None),
+            multi: RefCell::new(None),
+            watched: RefCell::new(Vec::new()),
         }
     }
 
@@ -190,11 +215,14 @@ impl Client {
         if self.is_blocked() {
             flags.push('b');
         }
+        if self.multi.borrow().is_some() {
+            flags.push('x');
+        }
         if flags.is_empty() {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -204,6 +232,10 @@ impl Client {
             idle,
             flags,
             self.db.get(),
+            self.multi
+                .borrow()
+                .as_ref()
+                .map_or(-1, |m| m.queue.len() as i64),
             self.qbuf.get(),
             self.full_cmd_name(),
             resp

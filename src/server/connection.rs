@@ -107,6 +107,7 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
             ctx.tell(shard, ShardRequest::MonitorRemove { client: id });
         }
     }
+    crate::commands::multi::unwatch_all(&conn);
     ctx.clients.borrow_mut().remove(&id);
     ctx.release_client();
     let _ = stream.close().await;

@@ -426,6 +426,37 @@ impl ShardCtx {
                 let client = self.clients.borrow().get(&id).cloned();
                 ShardReply::Count(client.is_some_and(|c| c.unblock(reason)) as u64)
             }
+            ShardRequest::TxRun { db, argv } => {
+                self.tick();
+                match argv.first().and_then(|n| table::lookup(n)) {
+                    Some(spec) => ShardReply::Reply(self.exec_keyed(spec, db, &argv)),
+                    None => ShardReply::Err("ERR internal: unknown command in hop".into()),
+                }
+            }
+            ShardRequest::Watch { keys } => {
+                let now = now_ms();
+                let mut shard = self.shard.borrow_mut();
+                let seen = keys
+                    .iter()
+                    .map(|(db, k)| shard.watch(*db, k, now))
+                    .collect();
+                ShardReply::Watched(seen)
+            }
+            ShardRequest::Unwatch { keys } => {
+                let mut shard = self.shard.borrow_mut();
+                for (db, k) in &keys {
+                    shard.unwatch(*db, k);
+                }
+                return;
+            }
+            ShardRequest::WatchCheck { keys } => {
+                let now = now_ms();
+                let mut shard = self.shard.borrow_mut();
+                let dirty = keys.iter().any(|((db, k), seen, existed)| {
+                    shard.watch_dirty(*db, k, *seen, *existed, now)
+                });
+                ShardReply::Count(dirty as u64)
+            }
             ShardRequest::Unlock { txid } => {
                 self.locks.borrow_mut().release(txid);
                 self.run_ready();
@@ -485,12 +516,7 @@ impl ShardCtx {
                 ShardReply::Count(n as u64)
             }
             ShardRequest::SwapDb { a, b } => {
-                let mut shard = self.shard.borrow_mut();
-                if a < shard.dbs.len() && b < shard.dbs.len() {
-                    shard.dbs.swap(a, b);
-                    shard.dirty += 1;
-                }
-                drop(shard);
+                self.shard.borrow_mut().swap_dbs(a, b, now_ms());
                 self.ready_waiters();
                 ShardReply::Done
             }

@@ -77,6 +77,26 @@ pub enum ShardRequest {
         id: u64,
         reason: crate::server::blocking::UnblockReason,
     },
+    /// Run one command of an EXEC whose transaction holds the keys' locks
+    /// (so it skips the lock check).
+    TxRun {
+        db: usize,
+        argv: Vec<Bytes>,
+    },
+    /// WATCH these keys: replies `Watched` with (modification count,
+    /// exists) per key.
+    Watch {
+        keys: Vec<LockKey>,
+    },
+    /// UNWATCH these keys (no reply).
+    Unwatch {
+        keys: Vec<LockKey>,
+    },
+    /// At EXEC, under the transaction's locks: replies `Count(1)` if any
+    /// watched key changed since WATCH (`(key, count, existed)`), else 0.
+    WatchCheck {
+        keys: Vec<(LockKey, u64, bool)>,
+    },
     /// Release every lock of `txid` (no reply).
     Unlock {
         txid: TxId,
@@ -182,6 +202,7 @@ pub enum ShardReply {
     Digest([u64; 3]),
     Slow(Vec<crate::shard::slowlog::SlowEntry>),
     Err(String),
+    Watched(Vec<(u64, bool)>),
     /// To a `Block { notify: true }`: a key is ready; retry the command.
     Woken,
     /// To a `Block`: the client stopped waiting before it was served.

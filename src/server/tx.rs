@@ -191,7 +191,10 @@ async fn run_generic(
     reply
 }
 
-async fn execute(
+/// Runs `handler` on scratch copies of the keys in `by_shard` and stores
+/// the writes back; the caller holds the keys' locks (a cross-shard command,
+/// or one command of an EXEC).
+pub async fn execute(
     ctx: &ShardCtx,
     handler: fn(&mut KeyCtx, &[Bytes]) -> crate::commands::CmdResult,
     db: usize,
@@ -254,7 +257,7 @@ async fn execute(
 
 /// DEBUG SET-TX-DELAY: a pause between a transaction's per-shard steps, so
 /// tests can show that the key locks (not timing) keep it atomic.
-async fn test_delay(ctx: &ShardCtx) {
+pub async fn test_delay(ctx: &ShardCtx) {
     let ms = ctx.tx_delay_ms.get();
     if ms > 0 {
         glommio::timer::sleep(std::time::Duration::from_millis(ms)).await;

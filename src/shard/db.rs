@@ -50,6 +50,9 @@ struct Space {
     /// Keys written, when this is a scratch db of a transaction.
     written: Vec<Bytes>,
     expired: u64,
+    /// WATCHed keys and how many times each was modified since it was
+    /// first watched (the shard keeps who watches; see `Shard::watch`).
+    watched: std::collections::HashMap<Bytes, u64, RandomState>,
 }
 
 impl Default for Db {
@@ -112,6 +115,7 @@ impl Space {
         let hash = self.hasher.hash_one(key);
         let idx = table_index(self.scratch, key);
         let table = self.tables.get_mut(idx)?;
+        let watched = &mut self.watched;
         match table.find_entry(hash, |(h, k, _)| *h == hash && k.as_ref() == key) {
             Err(_) => None,
             Ok(occ) if is_expired(&occ.get().2, now) => {
@@ -119,12 +123,27 @@ impl Space {
                 self.len -= 1;
                 self.deadlines.remove(&(e.expire_at, k.clone()));
                 self.expired += 1;
+                if let Some(v) = watched.get_mut(&k) {
+                    *v += 1;
+                }
                 if self.scratch {
                     self.written.push(k);
                 }
                 None
             }
             Ok(occ) => Some(&mut occ.into_mut().2),
+        }
+    }
+}
+
+impl Space {
+    /// Counts a modification of `key` if someone WATCHes it (Redis's
+    /// `touchWatchedKey`); free when nothing is watched.
+    fn touch(&mut self, key: &[u8]) {
+        if !self.watched.is_empty() {
+            if let Some(v) = self.watched.get_mut(key) {
+                *v += 1;
+            }
         }
     }
 }
@@ -148,6 +167,7 @@ impl Db {
                 deadlines: Deadlines::default(),
                 written: Vec::new(),
                 expired: 0,
+                watched: Default::default(),
             },
             hits: 0,
             misses: 0,
@@ -186,6 +206,7 @@ impl Db {
     }
 
     fn note_written(&mut self, key: &[u8]) {
+        self.s.touch(key);
         if self.s.scratch {
             self.s.written.push(Bytes::copy_from_slice(key));
         }
@@ -238,6 +259,8 @@ impl Db {
             self.s.written.push(Bytes::copy_from_slice(key));
         }
         let lru = lru_clock(now);
+        self.s.live(key, now)?;
+        self.s.touch(key);
         let e = self.s.live(key, now)?;
         e.lru = lru;
         Some(e)
@@ -330,6 +353,7 @@ impl Db {
         if e.expire_at != 0 {
             self.s.deadlines.remove(&(e.expire_at, k.clone()));
         }
+        self.s.touch(&k);
         if self.s.scratch {
             self.s.written.push(k);
         }
@@ -443,13 +467,53 @@ impl Db {
         None
     }
 
-    /// Removes every key; returns how many there were.
+    /// Removes every key; returns how many there were. Watched keys that
+    /// existed count as modified (`touchAllWatchedKeysInDb`).
     pub fn clear(&mut self) -> usize {
+        // Time 0: every stored key counts, expired or not.
+        self.touch_existing_watched(0);
         let n = self.s.len;
         self.s.tables = Vec::new();
         self.s.deadlines.clear();
         self.s.len = 0;
         n
+    }
+
+    /// Starts counting modifications of `key` (first watcher) and returns
+    /// the count so far, and whether the key exists now.
+    pub fn watch(&mut self, key: &Bytes, now: u64) -> (u64, bool) {
+        let live = self.peek(key, now).is_some();
+        (*self.s.watched.entry(key.clone()).or_insert(0), live)
+    }
+
+    /// Stops counting (last watcher gone).
+    pub fn unwatch(&mut self, key: &[u8]) {
+        self.s.watched.remove(key);
+    }
+
+    /// Modifications of a watched key so far.
+    pub fn watch_count(&self, key: &[u8]) -> Option<u64> {
+        self.s.watched.get(key).copied()
+    }
+
+    /// Counts a modification of every watched key that exists (live at
+    /// `now`), for FLUSHDB / FLUSHALL / SWAPDB.
+    pub fn touch_existing_watched(&mut self, now: u64) {
+        if self.s.watched.is_empty() {
+            return;
+        }
+        let keys: Vec<Bytes> = self.s.watched.keys().cloned().collect();
+        for k in keys {
+            if self.peek(&k, now).is_some() {
+                self.s.touch(&k);
+            }
+        }
+    }
+
+    /// Swaps the watched-key counters of two dbs back after SWAPDB swapped
+    /// their contents: watchers watch a db index, not its data.
+    pub fn swap_watched(a: &mut Db, b: &mut Db) {
+        std::mem::swap(&mut a.s.watched, &mut b.s.watched);
     }
 
     /// Approximate bytes used, for INFO memory: the mean size of up to

@@ -17,6 +17,8 @@ pub struct Shard {
     pub dirty: u64,
     /// Whether the active expire cycle runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: bool,
+    /// How many clients WATCH each (db, key) of this shard.
+    watchers: std::collections::HashMap<(usize, bytes::Bytes), u32>,
 }
 
 impl Shard {
@@ -25,7 +27,73 @@ impl Shard {
             dbs: (0..databases.max(1)).map(|_| Db::new()).collect(),
             dirty: 0,
             active_expire: true,
+            watchers: Default::default(),
         }
+    }
+
+    /// WATCH: one more watcher of `key`. Returns the key's modification
+    /// count and whether it exists, for `watch_dirty` at EXEC.
+    pub fn watch(&mut self, db: usize, key: &bytes::Bytes, now: u64) -> (u64, bool) {
+        let Some(d) = self.dbs.get_mut(db) else {
+            return (0, false);
+        };
+        *self.watchers.entry((db, key.clone())).or_insert(0) += 1;
+        d.watch(key, now)
+    }
+
+    /// One watcher of `key` fewer (UNWATCH, EXEC, DISCARD, disconnect).
+    pub fn unwatch(&mut self, db: usize, key: &bytes::Bytes) {
+        let slot = (db, key.clone());
+        let Some(n) = self.watchers.get_mut(&slot) else {
+            return;
+        };
+        *n -= 1;
+        if *n == 0 {
+            self.watchers.remove(&slot);
+            if let Some(d) = self.dbs.get_mut(db) {
+                d.unwatch(key);
+            }
+        }
+    }
+
+    /// Whether a watched key changed since WATCH saw it at modification
+    /// count `seen`: modified, or (Redis's `isWatchedKeyExpired`) it existed
+    /// then and has expired since, even if nobody touched it.
+    pub fn watch_dirty(
+        &mut self,
+        db: usize,
+        key: &[u8],
+        seen: u64,
+        existed: bool,
+        now: u64,
+    ) -> bool {
+        let Some(d) = self.dbs.get_mut(db) else {
+            return true;
+        };
+        if d.watch_count(key) != Some(seen) {
+            return true;
+        }
+        existed && d.peek(key, now).is_none()
+    }
+
+    /// SWAPDB: swaps the data; watchers stay with the index, and their keys
+    /// that exist on either side count as modified.
+    pub fn swap_dbs(&mut self, a: usize, b: usize, now: u64) {
+        if a >= self.dbs.len() || b >= self.dbs.len() || a == b {
+            return;
+        }
+        self.dbs.swap(a, b);
+        let (lo, hi) = self.dbs.split_at_mut(a.max(b));
+        let (x, y) = (&mut lo[a.min(b)], &mut hi[0]);
+        Db::swap_watched(x, y);
+        x.touch_existing_watched(now);
+        y.touch_existing_watched(now);
+        // A key present only before the swap is now in the other db.
+        Db::swap_watched(x, y);
+        x.touch_existing_watched(now);
+        y.touch_existing_watched(now);
+        Db::swap_watched(x, y);
+        self.dirty += 1;
     }
 
     /// One run of the active expire cycle over every database; returns the
