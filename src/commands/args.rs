@@ -121,11 +121,45 @@ impl<'a> ScanOpts<'a> {
     }
 }
 
-/// A scan cursor argument (`parseScanCursorOrReply`): an unsigned 64-bit
-/// decimal, else `invalid cursor`.
+/// A scan cursor argument (`parseScanCursorOrReply`, i.e. `strtoul`): an
+/// optional sign and decimal digits; `-n` wraps around as in C; empty is 0;
+/// leading space, other characters or overflow are `invalid cursor`.
 pub fn scan_cursor(raw: &[u8]) -> Result<u64, CmdError> {
-    std::str::from_utf8(raw)
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or_else(|| CmdError::err("invalid cursor"))
+    let invalid = || CmdError::err("invalid cursor");
+    let (neg, digits) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        Some(b'+') => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() && !raw.is_empty() {
+        return Err(invalid());
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return Err(invalid());
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(c - b'0')))
+            .ok_or_else(invalid)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scan_cursor;
+
+    #[test]
+    fn cursors_as_strtoul() {
+        assert_eq!(scan_cursor(b"0"), Ok(0));
+        assert_eq!(scan_cursor(b"+7"), Ok(7));
+        assert_eq!(scan_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(scan_cursor(b""), Ok(0));
+        assert!(scan_cursor(b" 1").is_err());
+        assert!(scan_cursor(b"1x").is_err());
+        assert!(scan_cursor(b"-").is_err());
+        assert!(scan_cursor(b"99999999999999999999").is_err());
+    }
 }

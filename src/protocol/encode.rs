@@ -48,6 +48,25 @@ pub fn encode(reply: &Reply, version: RespVersion, out: &mut BytesMut) {
                 encode(v, version, out);
             }
         }
+        // RESP2 flat, RESP3 nested pairs (`addReplyArrayLen(c, 2)` per pair).
+        Reply::Pairs(pairs) => {
+            put_len_line(
+                out,
+                b'*',
+                if resp3 {
+                    pairs.len()
+                } else {
+                    pairs.len().saturating_mul(2)
+                },
+            );
+            for (k, v) in pairs {
+                if resp3 {
+                    put_len_line(out, b'*', 2);
+                }
+                encode(k, version, out);
+                encode(v, version, out);
+            }
+        }
         // addReplySetLen.
         Reply::Set(items) => {
             put_len_line(out, if resp3 { b'~' } else { b'*' }, items.len());
@@ -535,5 +554,18 @@ mod tests {
             assert_eq!(used, bytes.len());
             assert_eq!(back, r);
         }
+    }
+
+    #[test]
+    fn pairs_flat_in_resp2_nested_in_resp3() {
+        let r = Reply::Pairs(vec![(Reply::bulk_str("m"), Reply::Double(1.5))]);
+        assert_eq!(
+            enc(&r, RespVersion::Resp2),
+            b"*2\r\n$1\r\nm\r\n$3\r\n1.5\r\n"
+        );
+        assert_eq!(
+            enc(&r, RespVersion::Resp3),
+            b"*1\r\n*2\r\n$1\r\nm\r\n,1.5\r\n"
+        );
     }
 }

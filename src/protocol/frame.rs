@@ -41,6 +41,10 @@ pub enum Reply {
     Array(Vec<Reply>),
     /// RESP2: flat array of 2n elements; RESP3: `%<n>` (`addReplyMapLen`).
     Map(Vec<(Reply, Reply)>),
+    /// Pairs such as (field, value) or (member, score): RESP2 a flat array
+    /// of 2n elements, RESP3 an array of n two-element arrays (HRANDFIELD /
+    /// ZRANDMEMBER / ZRANGE … WITHSCORES).
+    Pairs(Vec<(Reply, Reply)>),
     /// RESP2: array; RESP3: `~<n>` (`addReplySetLen`).
     Set(Vec<Reply>),
     /// RESP2: bulk string; RESP3: `,<text>`; text is [`format_double`]
