@@ -1,37 +1,625 @@
-//! The hash value (Redis's `t_hash.c` data side). Skeleton: the full type
-//! (listpack / hashtable encodings) lands with the hash commands.
+//! The hash value (Redis's `t_hash.c` data side): a map of field → value
+//! byte strings in one of Redis 7.0's two encodings, plus the random and
+//! scan walks HRANDFIELD / HSCAN need. Pure data type, no RESP, no
+//! keyspace: key lookup, type checks, empty-key deletion and replies stay
+//! with `commands/hash.rs`. Owned by: the shard whose keyspace holds the
+//! value. Every operation is total: no panics on any input.
+//!
+//! Encodings, as Redis 7.0 (`hashTypeTryConversion`, `hashTypeSet`):
+//! - `listpack`: the pairs in insertion order in a `Vec`, searched linearly
+//!   (Redis scans its listpack the same way), so HGETALL and friends answer
+//!   in Redis's order for small hashes.
+//! - `hashtable`: the pairs in a `Vec` indexed by a `hashbrown::HashTable`
+//!   of positions (an index map), so lookups are O(1) and HRANDFIELD can
+//!   pick an entry by position in O(1). Removal swaps the last pair into the
+//!   hole, so this order is arbitrary, as a Redis dict's is.
+//!
+//! A hash starts as a listpack and converts once, never back: when a field
+//! or value longer than `hash-max-listpack-value` is about to be set, or
+//! when the count goes past `hash-max-listpack-entries`.
+//!
+//! Fields and values are always copied out of request buffers, so a stored
+//! hash never pins a network read buffer.
 
 use bytes::Bytes;
+use hashbrown::HashTable;
 
-/// A map of field → value byte strings.
-#[derive(Clone, Debug, Default, PartialEq)]
+use super::list::listpack_entry_size;
+use super::scan::scan_step;
+use super::Encodings;
+use crate::shard::value::memory;
+
+/// Listpack header (total bytes + count) and end marker (`LP_HDR_SIZE`, `LP_EOF`).
+const LP_HEADER: usize = 6;
+const LP_END: usize = 1;
+/// `LISTPACK_MAX_SAFETY_SIZE`: `lpSafeToAdd` refuses to grow a listpack past 1 GiB.
+const LP_SAFETY_SIZE: usize = 1 << 30;
+/// `sizeof(dict)` on a 64-bit Redis 7.0 build.
+const DICT: usize = 56;
+/// `DICT_HT_INITIAL_SIZE`.
+const DICT_MIN_SLOTS: usize = 4;
+/// `OBJ_COMPUTE_SIZE_DEF_SAMPLES`: MEMORY USAGE averages this many entries.
+const MEMORY_SAMPLES: usize = 5;
+
+/// A map of field → value byte strings. Never empty while stored in a key
+/// (the commands delete the key with its last field).
+#[derive(Clone, Debug)]
 pub struct Hash {
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    /// `bytes` is the listpack size of the entries (`listpack_entry_size`
+    /// of every field and value), so MEMORY USAGE needs no walk.
+    Listpack {
+        pairs: Vec<(Bytes, Bytes)>,
+        bytes: usize,
+    },
+    Table(Table),
+}
+
+/// The `hashtable` encoding: pairs plus an index of their positions.
+/// Invariant: `index` holds exactly the positions `0..pairs.len()`, each
+/// under the hash of its field.
+#[derive(Clone, Debug)]
+struct Table {
     pairs: Vec<(Bytes, Bytes)>,
+    index: HashTable<usize>,
+    hasher: ahash::RandomState,
+}
+
+impl Table {
+    fn with_capacity(n: usize) -> Table {
+        Table {
+            pairs: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+
+    fn hash(&self, field: &[u8]) -> u64 {
+        self.hasher.hash_one(field)
+    }
+
+    fn position(&self, field: &[u8]) -> Option<usize> {
+        let pairs = &self.pairs;
+        self.index
+            .find(self.hash(field), |&i| {
+                pairs.get(i).is_some_and(|(f, _)| f.as_ref() == field)
+            })
+            .copied()
+    }
+
+    /// Adds a pair whose field is not present yet.
+    fn push(&mut self, field: Bytes, value: Bytes) {
+        let h = self.hash(&field);
+        let i = self.pairs.len();
+        self.pairs.push((field, value));
+        let Table {
+            pairs,
+            index,
+            hasher,
+        } = self;
+        index.insert_unique(h, i, |&j| {
+            pairs.get(j).map_or(0, |(f, _)| hasher.hash_one(f.as_ref()))
+        });
+    }
+
+    fn remove(&mut self, field: &[u8]) -> bool {
+        let h = self.hash(field);
+        let Table { pairs, index, .. } = self;
+        let Ok(entry) = index.find_entry(h, |&i| {
+            pairs.get(i).is_some_and(|(f, _)| f.as_ref() == field)
+        }) else {
+            return false;
+        };
+        let (i, _) = entry.remove();
+        let last = self.pairs.len().saturating_sub(1);
+        self.pairs.swap_remove(i);
+        if i != last {
+            // The former last pair now lives at `i`: repoint its index slot.
+            if let Some((moved, _)) = self.pairs.get(i) {
+                let mh = self.hasher.hash_one(moved.as_ref());
+                if let Some(slot) = self.index.find_mut(mh, |&j| j == last) {
+                    *slot = i;
+                }
+            }
+        }
+        true
+    }
+}
+
+impl Default for Hash {
+    fn default() -> Hash {
+        Hash::new()
+    }
+}
+
+/// Equal when they hold the same pairs, whatever the order or encoding.
+impl PartialEq for Hash {
+    fn eq(&self, other: &Hash) -> bool {
+        self.len() == other.len()
+            && self
+                .pairs()
+                .iter()
+                .all(|(f, v)| other.get(f).is_some_and(|w| w == v))
+    }
 }
 
 impl Hash {
+    /// An empty hash in the `listpack` encoding (`createHashObject`).
+    pub fn new() -> Hash {
+        Hash {
+            repr: Repr::Listpack {
+                pairs: Vec::new(),
+                bytes: 0,
+            },
+        }
+    }
+
+    fn pairs(&self) -> &[(Bytes, Bytes)] {
+        match &self.repr {
+            Repr::Listpack { pairs, .. } => pairs,
+            Repr::Table(t) => &t.pairs,
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.pairs.len()
+        self.pairs().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.pairs.is_empty()
+        self.pairs().is_empty()
     }
 
-    /// Every (field, value) pair, in no particular order.
+    /// Every (field, value) pair, in the encoding's order.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8])) {
-        for (k, v) in &self.pairs {
+        for (k, v) in self.pairs() {
             f(k, v);
+        }
+    }
+
+    /// The pairs in the encoding's order: insertion order for a listpack
+    /// (what HGETALL / HKEYS / HVALS answer), arbitrary for a hashtable.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Bytes, &Bytes)> {
+        self.pairs().iter().map(|(f, v)| (f, v))
+    }
+
+    fn position(&self, field: &[u8]) -> Option<usize> {
+        match &self.repr {
+            Repr::Listpack { pairs, .. } => pairs.iter().position(|(f, _)| f.as_ref() == field),
+            Repr::Table(t) => t.position(field),
+        }
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
+        let i = self.position(field)?;
+        self.pairs().get(i).map(|(_, v)| v)
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.position(field).is_some()
+    }
+
+    /// Redis's `hashTypeTryConversion` over the arguments a command is about
+    /// to store (HSET / HMSET / HSETNX): any of them longer than
+    /// `hash-max-listpack-value`, or a total that would take the listpack
+    /// past 1 GiB (`lpSafeToAdd`), converts to a hashtable up front.
+    pub fn try_conversion(&mut self, args: &[Bytes], enc: &Encodings) {
+        let Repr::Listpack { bytes, .. } = &self.repr else {
+            return;
+        };
+        let used = LP_HEADER + LP_END + *bytes;
+        let mut sum = 0usize;
+        for a in args {
+            if a.len() > enc.hash_max_listpack_value {
+                self.convert();
+                return;
+            }
+            sum = sum.saturating_add(a.len());
+        }
+        if used.saturating_add(sum) > LP_SAFETY_SIZE {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value` (`hashTypeSet` with `HASH_SET_COPY`); true
+    /// when the field is new. Redis 7.0 converts a listpack first when the
+    /// field or value is longer than `hash-max-listpack-value` (this is what
+    /// converts on HINCRBY / HINCRBYFLOAT), and after the insertion when the
+    /// count exceeds `hash-max-listpack-entries`.
+    pub fn set(&mut self, field: &[u8], value: &[u8], enc: &Encodings) -> bool {
+        if matches!(self.repr, Repr::Listpack { .. })
+            && (field.len() > enc.hash_max_listpack_value
+                || value.len() > enc.hash_max_listpack_value)
+        {
+            self.convert();
+        }
+        let value = Bytes::copy_from_slice(value);
+        let pos = self.position(field);
+        let created = match (&mut self.repr, pos) {
+            (Repr::Listpack { pairs, bytes }, Some(i)) => {
+                if let Some((_, old)) = pairs.get_mut(i) {
+                    *bytes = bytes.saturating_sub(listpack_entry_size(old))
+                        + listpack_entry_size(&value);
+                    *old = value;
+                }
+                false
+            }
+            (Repr::Listpack { pairs, bytes }, None) => {
+                *bytes += listpack_entry_size(field) + listpack_entry_size(&value);
+                pairs.push((Bytes::copy_from_slice(field), value));
+                true
+            }
+            (Repr::Table(t), Some(i)) => {
+                if let Some((_, old)) = t.pairs.get_mut(i) {
+                    *old = value;
+                }
+                false
+            }
+            (Repr::Table(t), None) => {
+                t.push(Bytes::copy_from_slice(field), value);
+                true
+            }
+        };
+        if matches!(self.repr, Repr::Listpack { .. }) && self.len() > enc.hash_max_listpack_entries
+        {
+            self.convert();
+        }
+        created
+    }
+
+    /// Removes `field`; true when it was there (`hashTypeDelete`).
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Listpack { pairs, bytes } => {
+                let Some(i) = pairs.iter().position(|(f, _)| f.as_ref() == field) else {
+                    return false;
+                };
+                let (f, v) = pairs.remove(i);
+                *bytes = bytes.saturating_sub(listpack_entry_size(&f) + listpack_entry_size(&v));
+                true
+            }
+            Repr::Table(t) => t.remove(field),
+        }
+    }
+
+    /// `hashTypeConvertListpack`: the same pairs in a hashtable.
+    fn convert(&mut self) {
+        let Repr::Listpack { pairs, .. } = &mut self.repr else {
+            return;
+        };
+        let pairs = std::mem::take(pairs);
+        let mut t = Table::with_capacity(pairs.len());
+        for (f, v) in pairs {
+            t.push(f, v);
+        }
+        self.repr = Repr::Table(t);
+    }
+
+    /// One random pair (HRANDFIELD without a count), None when empty.
+    pub fn random_pair(&self, rng: &mut Rng) -> Option<(&Bytes, &Bytes)> {
+        let pairs = self.pairs();
+        if pairs.is_empty() {
+            return None;
+        }
+        pairs.get(rng.below(pairs.len())).map(|(f, v)| (f, v))
+    }
+
+    /// `count` pairs drawn independently, so repeats are possible (HRANDFIELD
+    /// with a negative count, `hrandfieldWithCountCommand` case 1). Empty
+    /// when the hash is. The caller bounds `count`.
+    pub fn random_pairs_with_repeats(&self, count: usize, rng: &mut Rng) -> Vec<(Bytes, Bytes)> {
+        let pairs = self.pairs();
+        if pairs.is_empty() {
+            return Vec::new();
+        }
+        (0..count)
+            .filter_map(|_| pairs.get(rng.below(pairs.len())).cloned())
+            .collect()
+    }
+
+    /// `count` distinct pairs (HRANDFIELD with a positive count): the whole
+    /// hash in its order when `count` covers it (case 2); otherwise a
+    /// uniform sample in random order (cases 3 and 4).
+    pub fn random_pairs_distinct(&self, count: usize, rng: &mut Rng) -> Vec<(Bytes, Bytes)> {
+        let pairs = self.pairs();
+        let n = pairs.len();
+        if count >= n {
+            return pairs.to_vec();
+        }
+        let picked: Vec<usize> = if count.saturating_mul(3) > n {
+            // Most of the hash: a partial Fisher-Yates over all positions.
+            let mut all: Vec<usize> = (0..n).collect();
+            for i in 0..count {
+                let j = i + rng.below(n - i);
+                all.swap(i, j);
+            }
+            all.truncate(count);
+            all
+        } else {
+            // A small share: draw until `count` distinct positions (at most
+            // a third are taken, so each draw succeeds with p ≥ 2/3).
+            let mut seen = hashbrown::HashSet::with_capacity(count);
+            let mut out = Vec::with_capacity(count);
+            while out.len() < count {
+                let i = rng.below(n);
+                if seen.insert(i) {
+                    out.push(i);
+                }
+            }
+            out
+        };
+        picked
+            .into_iter()
+            .filter_map(|i| pairs.get(i).cloned())
+            .collect()
+    }
+
+    /// One HSCAN step (`scanGenericCommand`): a listpack answers every pair
+    /// and cursor 0 whatever the cursor and count, as Redis; a hashtable
+    /// walks the shared hash-ordered cursor of `scan.rs`.
+    pub fn scan(&self, cursor: u64, count: usize) -> (Vec<(Bytes, Bytes)>, u64) {
+        match &self.repr {
+            Repr::Listpack { pairs, .. } => (pairs.clone(), 0),
+            Repr::Table(t) => {
+                let (found, next) = scan_step(t.pairs.iter(), |p| p.0.as_ref(), cursor, count);
+                (found.into_iter().cloned().collect(), next)
+            }
         }
     }
 
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self.repr {
+            Repr::Listpack { .. } => "listpack",
+            Repr::Table(_) => "hashtable",
+        }
     }
 
-    /// MEMORY USAGE's value part (`objectComputeSize`).
+    /// MEMORY USAGE's value part (`objectComputeSize`): robj + the listpack
+    /// allocation; or robj + dict + bucket array + the average of the first
+    /// few entries (two exact-size sds and a `dictEntry`) times the count.
+    // COMPAT: Redis's bucket count depends on the growth history (and
+    // shrinks in the cron); this assumes the smallest power of two that
+    // holds every entry.
     pub fn memory_usage(&self) -> usize {
-        crate::shard::value::memory::ROBJ
+        match &self.repr {
+            Repr::Listpack { bytes, .. } => {
+                memory::ROBJ + memory::alloc_size(LP_HEADER + bytes + LP_END)
+            }
+            Repr::Table(t) => {
+                let n = t.pairs.len();
+                let slots = n.next_power_of_two().max(DICT_MIN_SLOTS);
+                let sample: Vec<usize> = t
+                    .pairs
+                    .iter()
+                    .take(MEMORY_SAMPLES)
+                    .map(|(f, v)| {
+                        memory::Sds::exact(f.len()).malloc_size()
+                            + memory::Sds::exact(v.len()).malloc_size()
+                            + memory::DICT_ENTRY
+                    })
+                    .collect();
+                let avg = sample.iter().sum::<usize>() / sample.len().max(1);
+                memory::ROBJ + DICT + 8 * slots + avg * n
+            }
+        }
+    }
+}
+
+/// A small, fast PRNG (splitmix64) for HRANDFIELD. Seeded per call from
+/// ahash's per-process random state, so two calls (or shards) never share a
+/// sequence; not for anything security-related.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A fresh generator with an unpredictable seed.
+    pub fn new() -> Rng {
+        Rng(ahash::RandomState::new().hash_one(0x6a09_e667_f3bc_c908u64))
+    }
+
+    pub fn from_seed(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (0 when `n` is 0), by multiply-shift.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+impl Default for Rng {
+    fn default() -> Rng {
+        Rng::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enc(entries: usize, value: usize) -> Encodings {
+        Encodings {
+            hash_max_listpack_entries: entries,
+            hash_max_listpack_value: value,
+            ..Encodings::default()
+        }
+    }
+
+    fn hash(pairs: &[(&str, &str)], e: &Encodings) -> Hash {
+        let mut h = Hash::new();
+        for (f, v) in pairs {
+            h.set(f.as_bytes(), v.as_bytes(), e);
+        }
+        h
+    }
+
+    fn fields(h: &Hash) -> Vec<String> {
+        h.iter()
+            .map(|(f, _)| String::from_utf8_lossy(f).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn set_get_remove_in_insertion_order() {
+        let e = Encodings::default();
+        let mut h = hash(&[("a", "1"), ("b", "2"), ("c", "3")], &e);
+        assert_eq!(h.encoding(), "listpack");
+        assert!(!h.set(b"b", b"20", &e));
+        assert_eq!(h.get(b"b").map(|v| &v[..]), Some(&b"20"[..]));
+        assert_eq!(fields(&h), ["a", "b", "c"]);
+        assert!(h.remove(b"a"));
+        assert!(!h.remove(b"a"));
+        assert_eq!(fields(&h), ["b", "c"]);
+        assert!(h.contains(b"c") && !h.contains(b"a"));
+        assert!(h.remove(b"b") && h.remove(b"c"));
+        assert!(h.is_empty());
+        assert_eq!(h.memory_usage(), memory::ROBJ + 8);
+    }
+
+    #[test]
+    fn converts_on_count_and_on_length() {
+        let e = enc(2, 4);
+        let mut h = hash(&[("a", "1"), ("b", "2")], &e);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"c", b"3", &e);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 3);
+        // Never back, even when small again.
+        h.remove(b"a");
+        h.remove(b"b");
+        assert_eq!(h.encoding(), "hashtable");
+
+        let mut h = hash(&[("a", "1")], &e);
+        h.set(b"a", b"12345", &e);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"a").map(|v| &v[..]), Some(&b"12345"[..]));
+
+        // try_conversion looks at every argument, even an existing field's.
+        let mut h = hash(&[("a", "1")], &e);
+        h.try_conversion(&[Bytes::from_static(b"a"), Bytes::from_static(b"2")], &e);
+        assert_eq!(h.encoding(), "listpack");
+        h.try_conversion(&[Bytes::from_static(b"longer")], &e);
+        assert_eq!(h.encoding(), "hashtable");
+
+        // Zero entries allowed: always a hashtable once anything is in.
+        let h = hash(&[("a", "1")], &enc(0, 64));
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn table_index_survives_removals() {
+        let e = enc(0, 64);
+        let mut h = Hash::new();
+        for i in 0..1000 {
+            assert!(h.set(format!("f{i}").as_bytes(), format!("{i}").as_bytes(), &e));
+        }
+        for i in (0..1000).step_by(3) {
+            assert!(h.remove(format!("f{i}").as_bytes()));
+        }
+        for i in 0..1000 {
+            let got = h.get(format!("f{i}").as_bytes()).cloned();
+            if i % 3 == 0 {
+                assert_eq!(got, None);
+            } else {
+                assert_eq!(got, Some(Bytes::from(format!("{i}"))));
+            }
+        }
+        assert_eq!(h.len(), 666);
+        let mut other = Hash::new();
+        for (f, v) in h.iter() {
+            other.set(f, v, &Encodings::default());
+        }
+        assert_eq!(other.encoding(), "hashtable");
+        assert_eq!(h, other);
+        other.set(b"f1", b"x", &e);
+        assert_ne!(h, other);
+    }
+
+    #[test]
+    fn random_picks() {
+        let e = Encodings::default();
+        let h = hash(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4")], &e);
+        let mut rng = Rng::from_seed(7);
+        assert!(h.random_pair(&mut rng).is_some());
+        assert!(Hash::new().random_pair(&mut rng).is_none());
+        assert_eq!(h.random_pairs_with_repeats(10, &mut rng).len(), 10);
+        assert!(Hash::new()
+            .random_pairs_with_repeats(3, &mut rng)
+            .is_empty());
+        // Whole hash in order when the count covers it.
+        let all = h.random_pairs_distinct(9, &mut rng);
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[0].0, Bytes::from_static(b"a"));
+        for count in 1..4 {
+            let got = h.random_pairs_distinct(count, &mut rng);
+            assert_eq!(got.len(), count);
+            let names: std::collections::HashSet<&Bytes> = got.iter().map(|(f, _)| f).collect();
+            assert_eq!(names.len(), count, "distinct");
+        }
+        // Large hashtable, small share: distinct too.
+        let mut big = Hash::new();
+        for i in 0..100 {
+            big.set(format!("{i}").as_bytes(), b"v", &enc(0, 64));
+        }
+        let got = big.random_pairs_distinct(10, &mut rng);
+        let set: std::collections::HashSet<_> = got.iter().map(|(f, _)| f.clone()).collect();
+        assert_eq!(set.len(), 10);
+        assert_eq!(rng.below(0), 0);
+    }
+
+    #[test]
+    fn scans() {
+        let h = hash(&[("a", "1"), ("b", "2")], &Encodings::default());
+        let (got, next) = h.scan(12345, 1);
+        assert_eq!((got.len(), next), (2, 0));
+        let mut big = Hash::new();
+        for i in 0..200 {
+            big.set(format!("{i}").as_bytes(), b"v", &Encodings::default());
+        }
+        assert_eq!(big.encoding(), "listpack");
+        let e = enc(100, 64);
+        big.set(b"x", b"v", &e);
+        assert_eq!(big.encoding(), "hashtable");
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        loop {
+            let (got, next) = big.scan(cursor, 10);
+            for (f, _) in got {
+                assert!(seen.insert(f));
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 201);
+    }
+
+    #[test]
+    fn memory_like_redis() {
+        // HSET m a b: MEMORY USAGE is 64 on Redis 7.0, 32 of it the key.
+        let e = Encodings::default();
+        assert_eq!(hash(&[("a", "b")], &e).memory_usage(), 32);
+        // HSET m2 a b c d e 12345: 80.
+        let h = hash(&[("a", "b"), ("c", "d"), ("e", "12345")], &e);
+        assert_eq!(h.memory_usage(), 48);
+        // hash-max-listpack-entries 0, HSET t a b: 176; then c d e f: 256.
+        let t0 = enc(0, 64);
+        let mut t = hash(&[("a", "b")], &t0);
+        assert_eq!(t.memory_usage(), 144);
+        t.set(b"c", b"d", &t0);
+        t.set(b"e", b"f", &t0);
+        assert_eq!(t.memory_usage(), 224);
     }
 }
