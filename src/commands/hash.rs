@@ -12,9 +12,10 @@ use super::error::CmdError;
 use super::server::scan_reply;
 use super::{CmdResult, KeyCtx};
 use crate::protocol::Reply;
-use crate::shard::types::hash::{Hash, Rng};
+use crate::shard::types::hash::Hash;
 use crate::shard::types::string::LongDouble;
 use crate::shard::value::Value;
+use crate::util::rng::Rng;
 
 /// HRANDFIELD with a negative count builds its whole reply in memory; Redis
 /// streams it and would take any count up to `LONG_MAX`.
@@ -57,14 +58,12 @@ fn bulk_or_nil(v: Option<&Bytes>) -> Reply {
 }
 
 /// Field/value pairs as HRANDFIELD WITHVALUES answers them.
-// COMPAT: Redis 7.0 answers RESP3 clients an array of `[field, value]`
-// arrays; a keyed handler cannot see the protocol version and `Reply` has
-// no such shape yet, so RESP3 clients get the flat RESP2 array too.
+/// (field, value) pairs: flat in RESP2, `[field, value]` arrays in RESP3.
 fn pairs_reply(pairs: Vec<(Bytes, Bytes)>) -> Reply {
-    Reply::Array(
+    Reply::Pairs(
         pairs
             .into_iter()
-            .flat_map(|(f, v)| [Reply::Bulk(f), Reply::Bulk(v)])
+            .map(|(f, v)| (Reply::Bulk(f), Reply::Bulk(v)))
             .collect(),
     )
 }

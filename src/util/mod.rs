@@ -5,3 +5,4 @@ pub mod clock;
 pub mod glob;
 pub mod num;
 pub mod repr;
+pub mod rng;
