@@ -21,6 +21,7 @@
 //! | `VS_REDIS_THREADS`    | max(1, CPUs/4)  | redis-benchmark `--threads` (if > 1)      |
 //! | `VS_REDIS_SERVER_CPUS`| unset           | CPU list (`2-7`) both servers run on      |
 //! | `VS_REDIS_CLIENT_CPUS`| unset           | CPU list redis-benchmark runs on          |
+//! | `VS_REDIS_TESTS`      | all             | `-t` names to run (`lpush,sadd`)          |
 //!
 //! Caveats. redis-benchmark runs on the same machine and competes with the
 //! server for CPU: on a 2-core box, tessera with 2 shards shares both cores
@@ -51,10 +52,7 @@ struct Workload {
 /// The workloads, run in this order (GET after SET so keys exist). To add one,
 /// append its `-t` name and CSV title; for the `lrange_*` tests the title is
 /// the LRANGE row (redis-benchmark also prints an "LPUSH (needed to benchmark
-/// LRANGE)" row first, which is skipped). Once lists, sets, hashes and sorted
-/// sets land, add:
-///     lpush "LPUSH", lpop "LPOP", sadd "SADD", hset "HSET", zadd "ZADD",
-///     lrange_100 "LRANGE_100 (first 100 elements)".
+/// LRANGE)" row first, which is skipped).
 const WORKLOADS: &[Workload] = &[
     Workload {
         test: "set",
@@ -71,6 +69,30 @@ const WORKLOADS: &[Workload] = &[
     Workload {
         test: "mset",
         title: "MSET (10 keys)",
+    },
+    Workload {
+        test: "lpush",
+        title: "LPUSH",
+    },
+    Workload {
+        test: "lpop",
+        title: "LPOP",
+    },
+    Workload {
+        test: "sadd",
+        title: "SADD",
+    },
+    Workload {
+        test: "hset",
+        title: "HSET",
+    },
+    Workload {
+        test: "zadd",
+        title: "ZADD",
+    },
+    Workload {
+        test: "lrange_100",
+        title: "LRANGE_100 (first 100 elements)",
     },
 ];
 
@@ -133,7 +155,12 @@ fn main() {
     let header = header_lines(&settings, &redis_server, &redis_benchmark);
     println!("{header}");
     let mut results = Vec::new();
-    for workload in WORKLOADS {
+    let only = std::env::var("VS_REDIS_TESTS").ok();
+    let chosen = WORKLOADS.iter().filter(|w| {
+        only.as_deref()
+            .is_none_or(|list| list.split(',').any(|t| t.trim() == w.test))
+    });
+    for workload in chosen {
         for &pipeline in PIPELINES {
             let mut best = Best {
                 workload: workload.title,
