@@ -11,6 +11,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod propagate;
 pub mod server;
 pub mod set;
 pub mod string;

@@ -257,6 +257,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "REPL-STREAM",
+    "    (tessera) Each shard's replication stream: its offset and newest bytes.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -327,6 +329,19 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 let ms = parse_i64(&argv[2])?.clamp(0, 10_000) as u64;
                 conn.ctx.fan_out(|_| ShardRequest::SetTxDelay(ms)).await;
                 Ok(Reply::ok())
+            }
+            "REPL-STREAM" if argv.len() == 2 => {
+                // Each shard's [offset, newest bytes of its stream].
+                let parts = conn.ctx.fan_out(|_| ShardRequest::ReplStream).await;
+                Ok(Reply::Array(
+                    parts
+                        .into_iter()
+                        .map(|r| match r {
+                            ShardReply::Reply(r) => r,
+                            _ => Reply::Nil,
+                        })
+                        .collect(),
+                ))
             }
             "SET-ACTIVE-EXPIRE" if argv.len() == 3 => {
                 let on = parse_i64(&argv[2])? != 0;

@@ -254,10 +254,20 @@ impl ShardCtx {
         let (reply, wrote) = {
             let mut guard = self.shard.borrow_mut();
             let shard = &mut *guard;
-            let mut kctx = KeyCtx::new(&mut shard.dbs, db, self.clock.get(), &hot);
+            let now = self.clock.get();
+            let mut kctx = KeyCtx::new(&mut shard.dbs, db, now, &hot);
             let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());
             let dirty = kctx.dirty;
             shard.dirty += dirty;
+            // Expired keys first: they went during the command's lookups.
+            let every_db = matches!(spec.name, "copy" | "move");
+            shard.log_expired(if every_db { None } else { Some(db) });
+            if dirty > 0 {
+                let effect =
+                    crate::commands::propagate::effect(argv, &reply, &mut shard.dbs[db], now);
+                let cmds = effect.unwrap_or_else(|| vec![argv.to_vec()]);
+                shard.repl.append(db, &cmds);
+            }
             (reply, dirty > 0)
         };
         if wrote {
@@ -395,10 +405,16 @@ impl ShardCtx {
                 let now = now_ms();
                 let mut shard = self.shard.borrow_mut();
                 shard.dirty += dirty;
+                // One record per db written: each key rebuilt (atomic when
+                // several), since the command's own form spans shards.
+                let mut records: BTreeMap<usize, Vec<Vec<Bytes>>> = BTreeMap::new();
                 for ((db, key), entry) in writes {
+                    let value = entry.as_ref().map(|e| (&e.value, e.expire_at));
+                    let cmds = crate::commands::propagate::rebuild(&key, value);
                     let Some(d) = shard.dbs.get_mut(db) else {
                         continue;
                     };
+                    records.entry(db).or_default().extend(cmds);
                     match entry {
                         Some(e) => {
                             d.put_entry(key, e, now);
@@ -407,6 +423,10 @@ impl ShardCtx {
                             d.remove(&key, now);
                         }
                     }
+                }
+                shard.log_expired(None);
+                for (db, cmds) in records {
+                    shard.repl.append(db, &cmds);
                 }
                 drop(shard);
                 self.ready_waiters();
@@ -513,10 +533,22 @@ impl ShardCtx {
                     }
                 }
                 shard.dirty += n as u64;
+                match db {
+                    Some(d) => shard
+                        .repl
+                        .append(d, &[vec![Bytes::from_static(b"FLUSHDB")]]),
+                    None => shard.repl.append_global(&[b"FLUSHALL"]),
+                }
                 ShardReply::Count(n as u64)
             }
             ShardRequest::SwapDb { a, b } => {
-                self.shard.borrow_mut().swap_dbs(a, b, now_ms());
+                let mut shard = self.shard.borrow_mut();
+                shard.swap_dbs(a, b, now_ms());
+                let (a, b) = (a.to_string(), b.to_string());
+                shard
+                    .repl
+                    .append_global(&[b"SWAPDB", a.as_bytes(), b.as_bytes()]);
+                drop(shard);
                 self.ready_waiters();
                 ShardReply::Done
             }
@@ -573,6 +605,13 @@ impl ShardCtx {
                 self.hot.set(HotConfig::of(&cfg));
                 *self.config.borrow_mut() = cfg;
                 ShardReply::Done
+            }
+            ShardRequest::ReplStream => {
+                let shard = self.shard.borrow();
+                ShardReply::Reply(Reply::Array(vec![
+                    Reply::Integer(shard.repl.offset() as i64),
+                    Reply::Bulk(Bytes::copy_from_slice(shard.repl.backlog())),
+                ]))
             }
             ShardRequest::SetTxDelay(ms) => {
                 self.tx_delay_ms.set(ms);

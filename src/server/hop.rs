@@ -145,6 +145,9 @@ pub enum ShardRequest {
     NewConfig(Arc<Config>),
     /// DEBUG SET-ACTIVE-EXPIRE.
     SetActiveExpire(bool),
+    /// DEBUG REPL-STREAM (tessera's own, for tests): this shard's stream
+    /// offset and backlog.
+    ReplStream,
     /// DEBUG SET-TX-DELAY (tessera's own, for tests).
     SetTxDelay(u64),
     /// DEBUG DIGEST: this shard's part of the dataset digest.

@@ -53,6 +53,9 @@ struct Space {
     /// WATCHed keys and how many times each was modified since it was
     /// first watched (the shard keeps who watches; see `Shard::watch`).
     watched: std::collections::HashMap<Bytes, u64, RandomState>,
+    /// Keys expired since the shard last took them, for its replication
+    /// stream (a DEL each).
+    expired_log: Vec<Bytes>,
 }
 
 impl Default for Db {
@@ -128,6 +131,8 @@ impl Space {
                 }
                 if self.scratch {
                     self.written.push(k);
+                } else {
+                    self.expired_log.push(k);
                 }
                 None
             }
@@ -168,6 +173,7 @@ impl Db {
                 written: Vec::new(),
                 expired: 0,
                 watched: Default::default(),
+                expired_log: Vec::new(),
             },
             hits: 0,
             misses: 0,
@@ -477,6 +483,14 @@ impl Db {
         self.s.deadlines.clear();
         self.s.len = 0;
         n
+    }
+
+    /// The keys expired (lazily or actively) since the last call.
+    pub fn take_expired(&mut self) -> Vec<Bytes> {
+        if self.s.expired_log.is_empty() {
+            return Vec::new();
+        }
+        std::mem::take(&mut self.s.expired_log)
     }
 
     /// Starts counting modifications of `key` (first watcher) and returns

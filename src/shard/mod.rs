@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod lock;
+pub mod repl;
 pub mod slowlog;
 pub mod types;
 pub mod value;
@@ -19,6 +20,8 @@ pub struct Shard {
     pub active_expire: bool,
     /// How many clients WATCH each (db, key) of this shard.
     watchers: std::collections::HashMap<(usize, bytes::Bytes), u32>,
+    /// Every write applied here, in effect form.
+    pub repl: repl::ReplStream,
 }
 
 impl Shard {
@@ -28,6 +31,21 @@ impl Shard {
             dirty: 0,
             active_expire: true,
             watchers: Default::default(),
+            repl: repl::ReplStream::default(),
+        }
+    }
+
+    /// Puts a DEL on the replication stream for each key of db `db` that
+    /// expired since the last call (`None`: every db).
+    pub fn log_expired(&mut self, db: Option<usize>) {
+        for (i, d) in self.dbs.iter_mut().enumerate() {
+            if db.is_some_and(|x| x != i) {
+                continue;
+            }
+            for k in d.take_expired() {
+                let del = vec![bytes::Bytes::from_static(b"DEL"), k];
+                self.repl.append(i, &[del]);
+            }
         }
     }
 
@@ -107,6 +125,7 @@ impl Shard {
         for db in &mut self.dbs {
             done += db.expire_cycle(now, budget.saturating_sub(done));
         }
+        self.log_expired(None);
         done
     }
 

@@ -1,0 +1,142 @@
+//! A shard's replication stream: every write the shard applies, in effect
+//! form (what happened, not what was asked: a relative TTL as PXAT, a float
+//! increment as the SET of its result, a blocked pop as the pop done, an
+//! expired key as DEL), encoded as RESP commands exactly as a Redis master
+//! feeds its replicas, with SELECT whenever the database changes.
+//! Owned by: each shard.
+//!
+//! The stream is a byte offset and the newest bytes (the backlog, bounded
+//! by `repl-backlog-size`). Nothing consumes it yet but DEBUG REPL-STREAM
+//! (tessera's own, for tests); the append-only file and replication will.
+
+use bytes::Bytes;
+
+/// Default `repl-backlog-size`.
+const BACKLOG: usize = 1024 * 1024;
+
+pub struct ReplStream {
+    /// Bytes appended since the shard started.
+    offset: u64,
+    /// The newest bytes, at most `limit` of them (between `limit` and twice
+    /// that before a trim).
+    backlog: Vec<u8>,
+    limit: usize,
+    /// Database of the last command written (a SELECT precedes a change).
+    db: Option<usize>,
+}
+
+impl Default for ReplStream {
+    fn default() -> Self {
+        ReplStream {
+            offset: 0,
+            backlog: Vec::new(),
+            limit: BACKLOG,
+            db: None,
+        }
+    }
+}
+
+impl ReplStream {
+    /// Appends one write: its commands, in `db`. Several commands (the
+    /// parts of one cross-shard write) go inside MULTI / EXEC.
+    pub fn append(&mut self, db: usize, cmds: &[Vec<Bytes>]) {
+        if cmds.is_empty() {
+            return;
+        }
+        let start = self.backlog.len();
+        if self.db != Some(db) {
+            let n = db.to_string();
+            self.put(&[b"SELECT", n.as_bytes()]);
+            self.db = Some(db);
+        }
+        let atomic = cmds.len() > 1;
+        if atomic {
+            self.put(&[b"MULTI"]);
+        }
+        for cmd in cmds {
+            let parts: Vec<&[u8]> = cmd.iter().map(|b| b.as_ref()).collect();
+            self.put(&parts);
+        }
+        if atomic {
+            self.put(&[b"EXEC"]);
+        }
+        self.offset += (self.backlog.len() - start) as u64;
+        if self.backlog.len() > 2 * self.limit {
+            let cut = self.backlog.len() - self.limit;
+            self.backlog.drain(..cut);
+        }
+    }
+
+    /// A command for every database (FLUSHALL, SWAPDB): no SELECT needed.
+    pub fn append_global(&mut self, cmd: &[&[u8]]) {
+        let start = self.backlog.len();
+        self.put(cmd);
+        self.offset += (self.backlog.len() - start) as u64;
+    }
+
+    fn put(&mut self, parts: &[&[u8]]) {
+        let out = &mut self.backlog;
+        out.push(b'*');
+        out.extend_from_slice(parts.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for p in parts {
+            out.push(b'$');
+            out.extend_from_slice(p.len().to_string().as_bytes());
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(p);
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The newest bytes of the stream (at most the backlog size).
+    pub fn backlog(&self) -> &[u8] {
+        let keep = self.backlog.len().min(self.limit);
+        &self.backlog[self.backlog.len() - keep..]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(parts: &[&str]) -> Vec<Bytes> {
+        parts
+            .iter()
+            .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn select_on_db_change_and_multi_for_several() {
+        let mut s = ReplStream::default();
+        s.append(0, &[cmd(&["SET", "k", "v"])]);
+        s.append(0, &[cmd(&["DEL", "k"])]);
+        s.append(2, &[cmd(&["DEL", "a"]), cmd(&["DEL", "b"])]);
+        let text = String::from_utf8(s.backlog().to_vec()).unwrap();
+        assert_eq!(
+            text,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
+             *2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n\
+             *1\r\n$5\r\nMULTI\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n\
+             *1\r\n$4\r\nEXEC\r\n"
+        );
+        assert_eq!(s.offset(), text.len() as u64);
+    }
+
+    #[test]
+    fn backlog_is_bounded() {
+        let mut s = ReplStream {
+            limit: 100,
+            ..ReplStream::default()
+        };
+        for i in 0..100 {
+            s.append(0, &[cmd(&["SET", "key", &i.to_string()])]);
+        }
+        assert!(s.backlog().len() <= 100);
+        assert!(s.offset() > 1000);
+    }
+}
