@@ -1,37 +1,715 @@
-//! The set value (Redis's `t_set.c` data side). Skeleton: the full type
-//! (intset / hashtable encodings) lands with the set commands.
+//! The set value (Redis 7.0's `t_set.c` data side): the `intset` and
+//! `hashtable` encodings, membership, random picks and the building blocks
+//! of SINTER / SUNION / SDIFF. Pure data type, no RESP, no keyspace: key
+//! lookup, type checks, empty-set deletion and replies stay with
+//! `commands/set.rs`. Owned by: the shard whose keyspace holds the value.
+//!
+//! Encodings follow Redis 7.0 (no listpack sets, those came in 7.2): a set
+//! starts as an intset when its first member is an integer `string2ll`
+//! accepts, and becomes a hashtable for good as soon as a non-integer
+//! member arrives or it holds more than `set-max-intset-entries` members
+//! (`setTypeAdd`). It never converts back.
+//!
+//! Members are copied out of request buffers on insertion, so a stored set
+//! never pins a network read buffer.
 
+use std::collections::HashSet;
+
+use ahash::RandomState;
 use bytes::Bytes;
+use hashbrown::HashTable;
 
-/// A set of byte strings.
-#[derive(Clone, Debug, Default, PartialEq)]
+use super::scan::scan_step;
+use crate::shard::value::memory;
+use crate::util::num;
+
+/// `sizeof(dict)` in Redis 7.0 (type, two tables, two counts, rehash index,
+/// pause counter, two size exponents).
+const DICT: usize = 56;
+/// `sizeof(intset)`: encoding and length, before the packed integers.
+const INTSET_HEADER: usize = 8;
+/// Members MEMORY USAGE samples for a hashtable (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
+const SIZE_SAMPLES: usize = 5;
+
+/// A set of byte strings, never stored empty.
+#[derive(Clone, Debug)]
 pub struct Set {
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Ints(IntSet),
+    Table(Table),
+}
+
+/// Redis's intset: sorted distinct integers. `width` is the bytes per entry
+/// of Redis's packed blob (2, 4 or 8); like Redis's it only ever grows, so
+/// MEMORY USAGE stays right after the widest member is removed.
+#[derive(Clone, Debug)]
+struct IntSet {
+    items: Vec<i64>,
+    width: usize,
+}
+
+/// The hashtable encoding: members in a vector (so a fair random pick is
+/// one index, as `dictGetFairRandomKey` intends) plus a hash index of their
+/// positions. Removal swaps the last member into the hole.
+#[derive(Clone, Debug)]
+struct Table {
     members: Vec<Bytes>,
+    index: HashTable<usize>,
+    hasher: RandomState,
+}
+
+/// One member taken out of a set, in the form its encoding keeps it:
+/// integers of an intset are formatted only when a reply needs them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Elem {
+    Int(i64),
+    Str(Bytes),
+}
+
+impl Elem {
+    pub fn into_bytes(self) -> Bytes {
+        match self {
+            Elem::Int(v) => {
+                let mut out = Vec::with_capacity(20);
+                num::write_i64(v, &mut out);
+                Bytes::from(out)
+            }
+            Elem::Str(b) => b,
+        }
+    }
+}
+
+/// A small PRNG (splitmix64) for SPOP / SRANDMEMBER; seeded per command.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform index below `n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        // Multiply-shift: no modulo bias worth speaking of for set sizes.
+        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    }
+}
+
+/// `count` distinct indexes below `n` (`count` < `n`), in random order:
+/// a partial shuffle when most are wanted, rejection sampling otherwise
+/// (the two strategies of `srandmemberWithCountCommand`, cases 3 and 4).
+fn distinct_indexes(n: usize, count: usize, rng: &mut Rng) -> Vec<usize> {
+    if count.saturating_mul(3) > n {
+        let mut all: Vec<usize> = (0..n).collect();
+        for i in 0..count {
+            let j = i + rng.below(n - i);
+            all.swap(i, j);
+        }
+        all.truncate(count);
+        all
+    } else {
+        let mut seen = HashSet::with_capacity(count);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            let i = rng.below(n);
+            if seen.insert(i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+/// Bytes per entry of the narrowest intset encoding holding `v`.
+fn int_width(v: i64) -> usize {
+    if i16::try_from(v).is_ok() {
+        2
+    } else if i32::try_from(v).is_ok() {
+        4
+    } else {
+        8
+    }
+}
+
+impl IntSet {
+    fn new() -> IntSet {
+        IntSet {
+            items: Vec::new(),
+            width: 2,
+        }
+    }
+
+    fn add(&mut self, v: i64) -> bool {
+        match self.items.binary_search(&v) {
+            Ok(_) => false,
+            Err(pos) => {
+                self.items.insert(pos, v);
+                self.width = self.width.max(int_width(v));
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, v: i64) -> bool {
+        match self.items.binary_search(&v) {
+            Ok(pos) => {
+                self.items.remove(pos);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn contains(&self, v: i64) -> bool {
+        self.items.binary_search(&v).is_ok()
+    }
+}
+
+impl Table {
+    fn with_capacity(n: usize) -> Table {
+        Table {
+            members: Vec::with_capacity(n),
+            index: HashTable::with_capacity(n),
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn position(&self, m: &[u8]) -> Option<usize> {
+        let hash = self.hasher.hash_one(m);
+        let members = &self.members;
+        self.index
+            .find(hash, |&i| members.get(i).is_some_and(|x| x.as_ref() == m))
+            .copied()
+    }
+
+    fn contains(&self, m: &[u8]) -> bool {
+        self.position(m).is_some()
+    }
+
+    /// Adds `m` (copied only when new); false when already a member.
+    fn add(&mut self, m: &[u8]) -> bool {
+        if self.contains(m) {
+            return false;
+        }
+        self.push(Bytes::copy_from_slice(m));
+        true
+    }
+
+    /// Appends a member known to be absent.
+    fn push(&mut self, m: Bytes) {
+        let hash = self.hasher.hash_one(m.as_ref());
+        let (members, hasher) = (&self.members, &self.hasher);
+        self.index.insert_unique(hash, members.len(), |&i| {
+            members.get(i).map_or(0, |x| hasher.hash_one(x.as_ref()))
+        });
+        self.members.push(m);
+    }
+
+    fn remove(&mut self, m: &[u8]) -> bool {
+        let hash = self.hasher.hash_one(m);
+        let members = &self.members;
+        let Ok(entry) = self
+            .index
+            .find_entry(hash, |&i| members.get(i).is_some_and(|x| x.as_ref() == m))
+        else {
+            return false;
+        };
+        let (pos, _) = entry.remove();
+        self.take_at(pos);
+        true
+    }
+
+    /// Removes the member at `pos` (already gone from the index): the last
+    /// member moves into its place and its index entry follows.
+    fn take_at(&mut self, pos: usize) -> Bytes {
+        let last = self.members.len() - 1;
+        if pos != last {
+            let hash = self.hasher.hash_one(self.members[last].as_ref());
+            if let Some(slot) = self.index.find_mut(hash, |&i| i == last) {
+                *slot = pos;
+            }
+        }
+        self.members.swap_remove(pos)
+    }
+
+    /// Removes and returns the member at `pos`.
+    fn remove_at(&mut self, pos: usize) -> Option<Bytes> {
+        let hash = self.hasher.hash_one(self.members.get(pos)?.as_ref());
+        let entry = self.index.find_entry(hash, |&i| i == pos).ok()?;
+        entry.remove();
+        Some(self.take_at(pos))
+    }
+
+    /// Buckets of Redis's dict for this many entries: it doubles to the next
+    /// power of two once full, from 4 (`_dictExpandIfNeeded`), and shrinks
+    /// back when under 10 % full (`htNeedsResize` after SREM).
+    fn dict_slots(&self) -> usize {
+        self.members.len().next_power_of_two().max(4)
+    }
+}
+
+impl PartialEq for Set {
+    /// Same members, whatever the encodings and orders.
+    fn eq(&self, other: &Set) -> bool {
+        self.len() == other.len() && self.elems().iter().all(|e| other.contains_elem(e))
+    }
 }
 
 impl Set {
+    /// An empty set that can take `first` (`setTypeCreate`): an intset when
+    /// it is an integer, else a hashtable. Callers add `first` next.
+    pub fn for_first(first: &[u8]) -> Set {
+        if num::parse_i64(first).is_some() {
+            Set::new_intset()
+        } else {
+            Set {
+                repr: Repr::Table(Table::with_capacity(1)),
+            }
+        }
+    }
+
+    /// An empty intset (`createIntsetObject`): where the results of SINTER /
+    /// SUNION / SDIFF are built, so their encoding follows their contents.
+    pub fn new_intset() -> Set {
+        Set {
+            repr: Repr::Ints(IntSet::new()),
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.members.len()
+        match &self.repr {
+            Repr::Ints(s) => s.items.len(),
+            Repr::Table(t) => t.members.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
+        self.len() == 0
     }
 
-    /// Every member, in no particular order.
+    /// Every member, in the set's order (ascending for an intset).
     pub fn for_each(&self, mut f: impl FnMut(&[u8])) {
-        for m in &self.members {
-            f(m);
+        match &self.repr {
+            Repr::Ints(s) => {
+                let mut scratch = Vec::with_capacity(20);
+                for &v in &s.items {
+                    scratch.clear();
+                    num::write_i64(v, &mut scratch);
+                    f(&scratch);
+                }
+            }
+            Repr::Table(t) => t.members.iter().for_each(|m| f(m)),
         }
     }
 
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
-        "intset"
+        match &self.repr {
+            Repr::Ints(_) => "intset",
+            Repr::Table(_) => "hashtable",
+        }
     }
 
-    /// MEMORY USAGE's value part (`objectComputeSize`).
+    /// MEMORY USAGE's value part (`objectComputeSize`): robj + the intset
+    /// blob; or robj + dict + bucket array + the average of the first few
+    /// entries (dictEntry + sds) times the size.
     pub fn memory_usage(&self) -> usize {
-        crate::shard::value::memory::ROBJ
+        match &self.repr {
+            Repr::Ints(s) => {
+                memory::ROBJ + memory::alloc_size(INTSET_HEADER + s.items.len() * s.width)
+            }
+            Repr::Table(t) => {
+                let base = memory::ROBJ + DICT + 8 * t.dict_slots();
+                let sampled: Vec<usize> = t
+                    .members
+                    .iter()
+                    .take(SIZE_SAMPLES)
+                    .map(|m| memory::DICT_ENTRY + memory::Sds::exact(m.len()).malloc_size())
+                    .collect();
+                if sampled.is_empty() {
+                    return base;
+                }
+                let avg = sampled.iter().sum::<usize>() as f64 / sampled.len() as f64;
+                base + (avg * t.members.len() as f64) as usize
+            }
+        }
+    }
+
+    /// Switches an intset to a hashtable (`setTypeConvert`), presized.
+    fn convert(&mut self) {
+        if let Repr::Ints(s) = &self.repr {
+            let mut t = Table::with_capacity(s.items.len() + 1);
+            for &v in &s.items {
+                t.push(Elem::Int(v).into_bytes());
+            }
+            self.repr = Repr::Table(t);
+        }
+    }
+
+    /// Adds `m` (`setTypeAdd`); false when it was already a member. An
+    /// intset converts on a non-integer, or when it grows past `max_intset`.
+    pub fn add(&mut self, m: &[u8], max_intset: usize) -> bool {
+        if let Repr::Table(t) = &mut self.repr {
+            return t.add(m);
+        }
+        match num::parse_i64(m) {
+            Some(v) => self.add_int(v, max_intset),
+            None => {
+                self.convert();
+                self.add(m, max_intset)
+            }
+        }
+    }
+
+    fn add_int(&mut self, v: i64, max_intset: usize) -> bool {
+        match &mut self.repr {
+            Repr::Ints(s) => {
+                if !s.add(v) {
+                    return false;
+                }
+                if s.items.len() > max_intset {
+                    self.convert();
+                }
+                true
+            }
+            Repr::Table(t) => {
+                let b = Elem::Int(v).into_bytes();
+                if t.contains(&b) {
+                    return false;
+                }
+                t.push(b);
+                true
+            }
+        }
+    }
+
+    /// Adds a member taken from another set (no copy of stored bytes).
+    pub fn add_elem(&mut self, e: Elem, max_intset: usize) -> bool {
+        match e {
+            Elem::Int(v) => self.add_int(v, max_intset),
+            Elem::Str(b) => {
+                if let Repr::Table(t) = &mut self.repr {
+                    if t.contains(&b) {
+                        return false;
+                    }
+                    t.push(b);
+                    return true;
+                }
+                match num::parse_i64(&b) {
+                    Some(v) => self.add_int(v, max_intset),
+                    None => {
+                        self.convert();
+                        self.add_elem(Elem::Str(b), max_intset)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes `m` (`setTypeRemove`); false when it was not a member.
+    pub fn remove(&mut self, m: &[u8]) -> bool {
+        match &mut self.repr {
+            Repr::Ints(s) => num::parse_i64(m).is_some_and(|v| s.remove(v)),
+            Repr::Table(t) => t.remove(m),
+        }
+    }
+
+    /// `setTypeIsMember`.
+    pub fn contains(&self, m: &[u8]) -> bool {
+        match &self.repr {
+            Repr::Ints(s) => num::parse_i64(m).is_some_and(|v| s.contains(v)),
+            Repr::Table(t) => t.contains(m),
+        }
+    }
+
+    pub fn contains_elem(&self, e: &Elem) -> bool {
+        match (&self.repr, e) {
+            (Repr::Ints(s), Elem::Int(v)) => s.contains(*v),
+            (_, Elem::Str(b)) => self.contains(b),
+            (Repr::Table(t), Elem::Int(v)) => t.contains(&Elem::Int(*v).into_bytes()),
+        }
+    }
+
+    fn elem_at(&self, i: usize) -> Option<Elem> {
+        match &self.repr {
+            Repr::Ints(s) => s.items.get(i).map(|&v| Elem::Int(v)),
+            Repr::Table(t) => t.members.get(i).map(|b| Elem::Str(b.clone())),
+        }
+    }
+
+    /// Every member in the set's order (ascending for an intset).
+    pub fn elems(&self) -> Vec<Elem> {
+        match &self.repr {
+            Repr::Ints(s) => s.items.iter().map(|&v| Elem::Int(v)).collect(),
+            Repr::Table(t) => t.members.iter().map(|b| Elem::Str(b.clone())).collect(),
+        }
+    }
+
+    /// Every member as bytes, in the set's order.
+    pub fn members(&self) -> Vec<Bytes> {
+        match &self.repr {
+            Repr::Ints(s) => s.items.iter().map(|&v| Elem::Int(v).into_bytes()).collect(),
+            Repr::Table(t) => t.members.clone(),
+        }
+    }
+
+    /// One random member (`setTypeRandomElement`), None when empty.
+    pub fn random(&self, rng: &mut Rng) -> Option<Bytes> {
+        if self.is_empty() {
+            return None;
+        }
+        let i = rng.below(self.len());
+        self.elem_at(i).map(Elem::into_bytes)
+    }
+
+    /// Removes and returns one random member (SPOP).
+    pub fn pop(&mut self, rng: &mut Rng) -> Option<Bytes> {
+        if self.is_empty() {
+            return None;
+        }
+        let i = rng.below(self.len());
+        match &mut self.repr {
+            Repr::Ints(s) => Some(Elem::Int(s.items.remove(i)).into_bytes()),
+            Repr::Table(t) => t.remove_at(i),
+        }
+    }
+
+    /// Removes and returns `count` distinct random members, `count` below
+    /// the size (SPOP with a count, cases 2 and 3), in random order.
+    pub fn pop_many(&mut self, count: usize, rng: &mut Rng) -> Vec<Bytes> {
+        let n = self.len();
+        if count >= n {
+            let all = self.members();
+            *self = Set::new_intset();
+            return all;
+        }
+        let picked = distinct_indexes(n, count, rng);
+        match &mut self.repr {
+            Repr::Ints(s) => {
+                let mut gone = vec![false; n];
+                let out = picked
+                    .iter()
+                    .filter_map(|&i| {
+                        *gone.get_mut(i)? = true;
+                        s.items.get(i).map(|&v| Elem::Int(v).into_bytes())
+                    })
+                    .collect();
+                let mut k = 0;
+                s.items.retain(|_| {
+                    k += 1;
+                    !gone.get(k - 1).copied().unwrap_or(false)
+                });
+                out
+            }
+            Repr::Table(t) => {
+                let out: Vec<Bytes> = picked
+                    .iter()
+                    .filter_map(|&i| t.members.get(i).cloned())
+                    .collect();
+                for m in &out {
+                    t.remove(m);
+                }
+                out
+            }
+        }
+    }
+
+    /// `count` distinct random members, `count` below the size
+    /// (SRANDMEMBER with a positive count), in random order.
+    pub fn sample(&self, count: usize, rng: &mut Rng) -> Vec<Bytes> {
+        let n = self.len();
+        if count >= n {
+            return self.members();
+        }
+        distinct_indexes(n, count, rng)
+            .into_iter()
+            .filter_map(|i| self.elem_at(i).map(Elem::into_bytes))
+            .collect()
+    }
+
+    /// `count` members drawn independently (SRANDMEMBER with a negative
+    /// count): repeats allowed; empty for an empty set.
+    pub fn sample_with_repeats(&self, count: usize, rng: &mut Rng) -> Vec<Bytes> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        (0..count).filter_map(|_| self.random(rng)).collect()
+    }
+
+    /// One SSCAN step (`scanGenericCommand`): an intset answers everything
+    /// with cursor 0; a hashtable goes through the shared hash-ordered
+    /// cursor. MATCH is applied by the caller, after the step, as Redis does.
+    pub fn scan(&self, cursor: u64, count: usize) -> (Vec<Bytes>, u64) {
+        match &self.repr {
+            Repr::Ints(_) => (self.members(), 0),
+            Repr::Table(t) => {
+                let (items, next) = scan_step(t.members.iter(), |b| b.as_ref(), cursor, count);
+                (items.into_iter().cloned().collect(), next)
+            }
+        }
+    }
+}
+
+/// Keeps the candidates that are members of `other`. SINTER takes the
+/// smallest set's members as candidates and filters them by each other set
+/// in turn (`sinterGenericCommand`), so the caller borrows one set of the
+/// keyspace at a time.
+pub fn filter_members(candidates: &mut Vec<Elem>, other: &Set) {
+    candidates.retain(|e| other.contains_elem(e));
+}
+
+/// Removes from `candidates` the members of `other` (SDIFF).
+pub fn remove_members(candidates: &mut Vec<Elem>, other: &Set) {
+    candidates.retain(|e| !other.contains_elem(e));
+}
+
+/// Adds every member of `from` to `out` (SUNION builds its result so).
+pub fn add_all(out: &mut Set, from: &Set, max_intset: usize) {
+    match &from.repr {
+        Repr::Ints(s) => {
+            for &v in &s.items {
+                out.add_int(v, max_intset);
+            }
+        }
+        Repr::Table(t) => {
+            for m in &t.members {
+                out.add_elem(Elem::Str(m.clone()), max_intset);
+            }
+        }
+    }
+}
+
+/// A new set of `elems`, built as Redis builds a SINTER / SUNION / SDIFF
+/// result: from an empty intset, converting as members arrive.
+pub fn build(elems: impl IntoIterator<Item = Elem>, max_intset: usize) -> Set {
+    let mut s = Set::new_intset();
+    for e in elems {
+        s.add_elem(e, max_intset);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(items: &[&str], max: usize) -> Set {
+        let mut s = Set::for_first(items[0].as_bytes());
+        for i in items {
+            s.add(i.as_bytes(), max);
+        }
+        s
+    }
+
+    fn strs(v: Vec<Bytes>) -> Vec<String> {
+        v.into_iter()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn intset_until_a_string_or_too_many() {
+        let mut s = set(&["3", "1", "2", "-5"], 4);
+        assert_eq!(s.encoding(), "intset");
+        assert_eq!(strs(s.members()), ["-5", "1", "2", "3"]);
+        assert!(!s.add(b"2", 4));
+        assert!(s.add(b"9", 4));
+        assert_eq!(s.encoding(), "hashtable");
+        assert_eq!(s.len(), 5);
+        assert!(s.contains(b"9") && s.contains(b"-5"));
+        // Never back to an intset.
+        assert!(s.remove(b"9"));
+        assert_eq!(s.encoding(), "hashtable");
+
+        let mut t = set(&["1", "2"], 512);
+        assert!(t.add(b"x", 512));
+        assert_eq!(t.encoding(), "hashtable");
+        for (m, is) in [("1", true), ("2", true), ("x", true), ("3", false)] {
+            assert_eq!(t.contains(m.as_bytes()), is, "{m}");
+        }
+        // Not canonical integers: strings, and not members of an intset.
+        for m in ["01", "-0", "+1", " 1", "9223372036854775808"] {
+            assert_eq!(Set::for_first(m.as_bytes()).encoding(), "hashtable", "{m}");
+            assert!(!set(&["1"], 512).contains(m.as_bytes()), "{m}");
+        }
+    }
+
+    #[test]
+    fn table_remove_keeps_index_right() {
+        let items: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
+        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+        let mut s = set(&refs, 512);
+        for i in (0..100).step_by(3) {
+            assert!(s.remove(items[i].as_bytes()));
+            assert!(!s.remove(items[i].as_bytes()));
+        }
+        for (i, m) in items.iter().enumerate() {
+            assert_eq!(s.contains(m.as_bytes()), i % 3 != 0, "{m}");
+        }
+        assert_eq!(s.len(), 66);
+    }
+
+    #[test]
+    fn pops_and_samples() {
+        let mut rng = Rng::new(7);
+        for max in [512, 0] {
+            let mut s = set(&["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"], max);
+            let before = s.clone();
+            let sample = s.sample(4, &mut rng);
+            let distinct: HashSet<_> = sample.iter().collect();
+            assert_eq!(distinct.len(), 4);
+            assert!(sample.iter().all(|m| s.contains(m)));
+            assert_eq!(s.sample_with_repeats(25, &mut rng).len(), 25);
+            let popped = s.pop_many(7, &mut rng);
+            let distinct: HashSet<_> = popped.iter().collect();
+            assert_eq!((distinct.len(), s.len()), (7, 3));
+            assert!(popped.iter().all(|m| before.contains(m) && !s.contains(m)));
+            let one = s.pop(&mut rng).expect("a member");
+            assert!(!s.contains(&one) && before.contains(&one));
+            assert_eq!(s.pop_many(5, &mut rng).len(), 2);
+            assert!(s.is_empty() && s.pop(&mut rng).is_none());
+        }
+    }
+
+    #[test]
+    fn results_are_built_like_redis() {
+        // A hashtable of integers gives an intset result.
+        let mut h = set(&["1", "x", "2"], 512);
+        h.remove(b"x");
+        let r = build(h.elems(), 512);
+        assert_eq!(
+            (r.encoding(), strs(r.members())),
+            ("intset", vec!["1".into(), "2".into()])
+        );
+        assert_eq!(r, h);
+        let mut c = h.elems();
+        filter_members(&mut c, &set(&["2", "3"], 512));
+        assert_eq!(c, [Elem::Str(Bytes::from_static(b"2"))]);
+        assert_eq!(
+            build(vec![Elem::Int(1), Elem::Int(2)], 1).encoding(),
+            "hashtable"
+        );
+    }
+
+    #[test]
+    fn memory_like_object_compute_size() {
+        // Checked against redis-server 7.0 (MEMORY USAGE minus the key's 32).
+        assert_eq!(set(&["1", "2", "3"], 512).memory_usage(), 32);
+        assert_eq!(set(&["1", "2", "300000"], 512).memory_usage(), 48);
+        let mut wide = set(&["1", "2", "30000000000"], 512);
+        wide.remove(b"30000000000");
+        assert_eq!(wide.memory_usage(), 48);
+        assert_eq!(set(&["a", "b", "c"], 512).memory_usage(), 200);
     }
 }
