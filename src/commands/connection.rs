@@ -21,7 +21,18 @@ use crate::util::clock::now_ms;
 /// behaviour tessera matches.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-pub fn ping(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
+pub fn ping(conn: &Conn, argv: &[Bytes]) -> CmdResult {
+    // Matches pingCommand: a RESP2 subscriber gets `[pong, <arg or "">]`.
+    if conn.client.pubsub.is_active() && conn.client.resp.get() == RespVersion::Resp2 {
+        if argv.len() > 2 {
+            return Err(CmdError::WrongArity("ping".into()));
+        }
+        let arg = argv.get(1).cloned().unwrap_or_default();
+        return Ok(Reply::Array(vec![
+            Reply::bulk_str("pong"),
+            Reply::Bulk(arg),
+        ]));
+    }
     match argv.len() {
         1 => Ok(Reply::simple("PONG")),
         2 => Ok(Reply::Bulk(argv[1].clone())),
@@ -40,6 +51,7 @@ pub fn quit(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
 
 pub fn reset(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
     let c = &conn.client;
+    conn.ctx.pubsub.borrow_mut().drop_client(c);
     c.db.set(0);
     c.resp.set(RespVersion::Resp2);
     *c.name.borrow_mut() = None;

@@ -45,6 +45,8 @@ pub struct Client {
     /// MONITOR: lines to send (set once the client issued MONITOR).
     monitor_tx: RefCell<Option<LocalSender<Bytes>>>,
     monitor_rx: RefCell<Option<LocalReceiver<Bytes>>>,
+    /// Subscriptions and queued pushes (Pub/Sub).
+    pub pubsub: super::pubsub::ClientPubsub,
 }
 
 impl Client {
@@ -77,6 +79,7 @@ impl Client {
             qbuf: Cell::new(0),
             monitor_tx: RefCell::new(None),
             monitor_rx: RefCell::new(None),
+            pubsub: Default::default(),
         }
     }
 

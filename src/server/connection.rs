@@ -103,6 +103,7 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
             ctx.tell(shard, ShardRequest::MonitorRemove { client: id });
         }
     }
+    ctx.pubsub.borrow_mut().drop_client(&client);
     ctx.clients.borrow_mut().remove(&id);
     ctx.release_client();
     let _ = stream.close().await;
@@ -117,7 +118,13 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
     let mut decoder = RequestDecoder::new();
     let mut pending: Vec<(Pending, bool)> = Vec::new();
     loop {
-        let n = match stream.read(&mut chunk).await {
+        // A subscriber also waits for pushes (server/pubsub.rs).
+        let read = if client.pubsub.needs_push_loop() {
+            super::pubsub::read_or_push(conn, stream, &mut chunk).await
+        } else {
+            stream.read(&mut chunk).await
+        };
+        let n = match read {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
@@ -147,6 +154,10 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
                 Ok(Some(argv)) => {
                     let p = dispatch(conn, argv).await;
                     let send = take_reply_mode(client);
+                    // Pushes queued so far go before this reply.
+                    if let Some(pushes) = super::pubsub::take_all_pushes(client) {
+                        pending.push((Pending::Ready(pushes), true));
+                    }
                     pending.push((p, send));
                     if client.closing.get() {
                         break;
