@@ -3,7 +3,7 @@
 //! nil-channel form), message / pmessage / smessage frames, PUBLISH and
 //! SPUBLISH receiver counts, the RESP2 subscribed mode (its error, PING),
 //! RESP3 clients running commands while subscribed, PUBSUB sub-commands,
-//! RESET and disconnects dropping subscriptions,
+//! RESET and disconnects dropping subscriptions, CLIENT LIST / INFO fields,
 //! `client-output-buffer-limit pubsub`, and the acceptance test: many
 //! publishers and subscribers spread over shards, every message delivered
 //! to every subscriber, each publisher's messages in order.
@@ -502,6 +502,81 @@ fn check_pubsub_command(shards: usize) {
     c.is("PUBLISH news x", &int(0));
 }
 per_shards!(pubsub_command, super::check_pubsub_command);
+
+// --- CLIENT LIST / INFO / KILL, INFO stats ------------------------------------------
+
+/// The value of `field=` in a CLIENT LIST / INFO line.
+fn field<'a>(line: &'a str, name: &str) -> &'a str {
+    // A RESP3 verbatim reply starts with `txt:`.
+    line.split_whitespace()
+        .map(|f| f.strip_prefix("txt:").unwrap_or(f))
+        .find_map(|f| f.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in {line:?}"))
+}
+
+/// The value of `name:` in INFO text.
+fn info_field(info: &str, name: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name}: in INFO"))
+        .trim()
+        .to_string()
+}
+
+fn check_client_fields(shards: usize) {
+    let server = Server::start(shards);
+    let mut s = Client::new(&server);
+    let mut c = Client::new(&server);
+    assert!(s.q("HELLO 3").starts_with("%7\r\n"));
+    s.is("SUBSCRIBE a b", &push(&conf("subscribe", "a", 1)));
+    next_is(&mut s, &push(&conf("subscribe", "b", 2)));
+    s.is("PSUBSCRIBE p*", &push(&conf("psubscribe", "p*", 3)));
+    s.is("SSUBSCRIBE x y z", &push(&conf("ssubscribe", "x", 1)));
+    read_n(&mut s, 2);
+    let line = s.q("CLIENT INFO");
+    assert_eq!(field(&line, "flags"), "P");
+    assert_eq!(field(&line, "sub"), "2");
+    assert_eq!(field(&line, "psub"), "1");
+    assert_eq!(field(&line, "ssub"), "3");
+    let mine = c.q("CLIENT INFO");
+    assert_eq!(field(&mine, "flags"), "N");
+    assert_eq!(field(&mine, "sub"), "0");
+
+    // CLIENT LIST TYPE: a subscribed client is of type pubsub.
+    let sid = field(&line, "id").to_string();
+    let cid = field(&mine, "id").to_string();
+    let pubsub = c.q("CLIENT LIST TYPE pubsub");
+    assert!(pubsub.contains(&format!("id={sid} ")), "{pubsub}");
+    assert!(!pubsub.contains(&format!("id={cid} ")), "{pubsub}");
+    let normal = c.q("CLIENT LIST TYPE normal");
+    assert!(normal.contains(&format!("id={cid} ")), "{normal}");
+    assert!(!normal.contains(&format!("id={sid} ")), "{normal}");
+
+    let info = c.q("INFO stats");
+    assert_eq!(info_field(&info, "pubsub_channels"), "2");
+    assert_eq!(info_field(&info, "pubsub_patterns"), "1");
+    assert_eq!(info_field(&info, "pubsubshard_channels"), "3");
+    // Distinct names: another subscriber of the same ones changes nothing.
+    let mut s2 = Client::new(&server);
+    s2.is("SUBSCRIBE a", &conf("subscribe", "a", 1));
+    s2.is("PSUBSCRIBE p*", &conf("psubscribe", "p*", 2));
+    let info = c.q("INFO stats");
+    assert_eq!(info_field(&info, "pubsub_channels"), "2");
+    assert_eq!(info_field(&info, "pubsub_patterns"), "1");
+
+    // CLIENT KILL TYPE pubsub closes only the subscribers.
+    c.is("CLIENT KILL TYPE pubsub", &int(2));
+    assert!(s.0.expect_closed());
+    assert!(s2.0.expect_closed());
+    c.is("PING", "+PONG\r\n");
+    assert!(wait_until(Duration::from_secs(10), || {
+        let info = c.q("INFO stats");
+        info_field(&info, "pubsub_channels") == "0"
+            && info_field(&info, "pubsub_patterns") == "0"
+            && info_field(&info, "pubsubshard_channels") == "0"
+    }));
+}
+per_shards!(client_fields, super::check_client_fields);
 
 // --- client-output-buffer-limit pubsub ------------------------------------------------
 

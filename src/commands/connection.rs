@@ -318,15 +318,19 @@ async fn client_cmd(conn: &Conn, argv: &[Bytes]) -> CmdResult {
 /// CLIENT LIST [TYPE type] [ID id ...]
 async fn client_list(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     let mut ids = Vec::new();
+    // TYPE NORMAL / PUBSUB filter on subscriptions (getClientType); MASTER
+    // and REPLICA list nothing.
     let mut only_normal = true;
+    let mut pubsub = None;
     let mut i = 2;
     while i < argv.len() {
         match upper(&argv[i]).as_str() {
             "TYPE" if i + 1 < argv.len() => {
                 let t = upper(&argv[i + 1]);
                 match t.as_str() {
-                    "NORMAL" => {}
-                    "MASTER" | "REPLICA" | "SLAVE" | "PUBSUB" => only_normal = false,
+                    "NORMAL" => pubsub = Some(false),
+                    "PUBSUB" => pubsub = Some(true),
+                    "MASTER" | "REPLICA" | "SLAVE" => only_normal = false,
                     _ => {
                         return Err(CmdError::err(format!(
                             "Unknown client type '{}'",
@@ -354,7 +358,10 @@ async fn client_list(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     if only_normal {
         for r in conn
             .ctx
-            .fan_out(|_| ShardRequest::ClientList { ids: ids.clone() })
+            .fan_out(|_| ShardRequest::ClientList {
+                ids: ids.clone(),
+                pubsub,
+            })
             .await
         {
             if let ShardReply::Lines(l) = r {

@@ -479,13 +479,14 @@ impl ShardCtx {
                 s.net_output = self.net_output.get();
                 ShardReply::Stats(Box::new(s))
             }
-            ShardRequest::ClientList { ids } => {
+            ShardRequest::ClientList { ids, pubsub } => {
                 let now = now_ms();
                 let lines = self
                     .clients
                     .borrow()
                     .values()
                     .filter(|c| ids.is_empty() || ids.contains(&c.id))
+                    .filter(|c| pubsub.is_none_or(|p| p == c.pubsub.is_active()))
                     .map(|c| c.info_line(now))
                     .collect();
                 ShardReply::Lines(lines)

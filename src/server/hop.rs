@@ -89,9 +89,11 @@ pub enum ShardRequest {
     },
     /// Counters and sizes for INFO.
     Stats,
-    /// Client list lines (CLIENT LIST), optionally only these ids.
+    /// Client list lines (CLIENT LIST), optionally only these ids, and only
+    /// subscribed (`Some(true)`) or only other (`Some(false)`) clients.
     ClientList {
         ids: Vec<u64>,
+        pubsub: Option<bool>,
     },
     /// Close clients matching the filter; replies with the count.
     ClientKill {
