@@ -22,7 +22,18 @@ use crate::util::clock::now_ms;
 /// behaviour tessera matches.
 pub const REDIS_VERSION: &str = "7.0.15";
 
-pub fn ping(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
+pub fn ping(conn: &Conn, argv: &[Bytes]) -> CmdResult {
+    // Matches pingCommand: a RESP2 subscriber gets `[pong, <arg or "">]`.
+    if conn.client.pubsub.is_active() && conn.client.resp.get() == RespVersion::Resp2 {
+        if argv.len() > 2 {
+            return Err(CmdError::WrongArity("ping".into()));
+        }
+        let arg = argv.get(1).cloned().unwrap_or_default();
+        return Ok(Reply::Array(vec![
+            Reply::bulk_str("pong"),
+            Reply::Bulk(arg),
+        ]));
+    }
     match argv.len() {
         1 => Ok(Reply::simple("PONG")),
         2 => Ok(Reply::Bulk(argv[1].clone())),
@@ -41,6 +52,7 @@ pub fn quit(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
 
 pub fn reset(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
     let c = &conn.client;
+    conn.ctx.pubsub.borrow_mut().drop_client(c);
     c.db.set(0);
     c.resp.set(RespVersion::Resp2);
     *c.name.borrow_mut() = None;
@@ -339,15 +351,19 @@ async fn client_cmd(conn: &Conn, argv: &[Bytes]) -> CmdResult {
 /// CLIENT LIST [TYPE type] [ID id ...]
 async fn client_list(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     let mut ids = Vec::new();
+    // TYPE NORMAL / PUBSUB filter on subscriptions (getClientType); MASTER
+    // and REPLICA list nothing.
     let mut only_normal = true;
+    let mut pubsub = None;
     let mut i = 2;
     while i < argv.len() {
         match upper(&argv[i]).as_str() {
             "TYPE" if i + 1 < argv.len() => {
                 let t = upper(&argv[i + 1]);
                 match t.as_str() {
-                    "NORMAL" => {}
-                    "MASTER" | "REPLICA" | "SLAVE" | "PUBSUB" => only_normal = false,
+                    "NORMAL" => pubsub = Some(false),
+                    "PUBSUB" => pubsub = Some(true),
+                    "MASTER" | "REPLICA" | "SLAVE" => only_normal = false,
                     _ => {
                         return Err(CmdError::err(format!(
                             "Unknown client type '{}'",
@@ -375,7 +391,10 @@ async fn client_list(conn: &Conn, argv: &[Bytes]) -> CmdResult {
     if only_normal {
         for r in conn
             .ctx
-            .fan_out(|_| ShardRequest::ClientList { ids: ids.clone() })
+            .fan_out(|_| ShardRequest::ClientList {
+                ids: ids.clone(),
+                pubsub,
+            })
             .await
         {
             if let ShardReply::Lines(l) = r {

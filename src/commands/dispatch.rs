@@ -95,6 +95,7 @@ fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> 
     if !conn.client.authenticated.get() && !spec.has(flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
     }
+    super::pubsub::subscribed_gate(conn, spec, argv)?;
     Ok(spec)
 }
 

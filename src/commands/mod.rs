@@ -12,6 +12,7 @@ pub mod keys;
 pub mod list;
 pub mod multi;
 pub mod propagate;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod string;

@@ -668,8 +668,10 @@ pub fn command(_conn: &Conn, argv: &[Bytes]) -> CmdResult {
                     "Invalid number of arguments specified for command",
                 ));
             }
+            // Pub/Sub channels are `not_key` key specs: not keys here.
             let keys: Vec<Reply> = spec
                 .key_indexes(cmd_argv)
+                .filter(|_| !spec.has(flags::PUBSUB))
                 .filter_map(|i| cmd_argv.get(i))
                 .map(|k| Reply::Bulk(k.clone()))
                 .collect();
@@ -796,10 +798,11 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             );
         }
         if want("stats") {
+            let [channels, patterns, shard_channels] = super::pubsub::info_counts(&conn.ctx).await;
             section(
                 "Stats",
                 format!(
-                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\ntotal_active_defrag_time:0\r\ntracking_total_keys:0\r\ntotal_error_replies:0\r\ntotal_reads_processed:0\r\ntotal_writes_processed:0\r\n",
+                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\ntotal_active_defrag_time:0\r\ntracking_total_keys:0\r\ntotal_error_replies:0\r\ntotal_reads_processed:0\r\ntotal_writes_processed:0\r\n",
                     total.connections,
                     total.commands,
                     total.net_input,
@@ -807,7 +810,10 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                     total.rejected,
                     total.expired,
                     total.hits,
-                    total.misses
+                    total.misses,
+                    channels,
+                    patterns,
+                    shard_channels
                 ),
             );
         }

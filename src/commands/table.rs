@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
-use super::{connection as conn, keys, list as l, multi, server as srv, string as s};
+use super::{connection as conn, keys, list as l, multi, pubsub as ps, server as srv, string as s};
 use super::{CmdResult, KeyCtx};
 use crate::server::connection::{AsyncHandler, Conn};
 
@@ -179,6 +179,7 @@ const RW: u32 = WRITE;
 const RWD: u32 = WRITE | DENYOOM;
 const SRV: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 const CONN: u32 = NOSCRIPT | LOADING | STALE;
+const PS: u32 = PUBSUB | LOADING | STALE;
 
 pub static COMMANDS: &[CommandSpec] = &[
     // Strings.
@@ -425,7 +426,67 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
     cmd("sscan", -3, RO, K1, "set", Keyed(super::set::sscan)),
     // Sorted sets (commands/zset.rs).
-    // Pub/Sub (commands/pubsub.rs).
+    // Pub/Sub (commands/pubsub.rs). Redis 7.0 gives the shard commands
+    // their channels as (not_key) key positions; they still run here, on the
+    // connection's shard, as only `Keyed` handlers are routed by key.
+    cmd(
+        "publish",
+        3,
+        PS | FAST,
+        NOKEYS,
+        "pubsub",
+        Async(ps::publish),
+    ),
+    cmd("spublish", 3, PS | FAST, K1, "pubsub", Async(ps::spublish)),
+    cmd(
+        "subscribe",
+        -2,
+        PS | NOSCRIPT,
+        NOKEYS,
+        "pubsub",
+        Local(ps::subscribe),
+    ),
+    cmd(
+        "unsubscribe",
+        -1,
+        PS | NOSCRIPT,
+        NOKEYS,
+        "pubsub",
+        Local(ps::unsubscribe),
+    ),
+    cmd(
+        "psubscribe",
+        -2,
+        PS | NOSCRIPT,
+        NOKEYS,
+        "pubsub",
+        Local(ps::psubscribe),
+    ),
+    cmd(
+        "punsubscribe",
+        -1,
+        PS | NOSCRIPT,
+        NOKEYS,
+        "pubsub",
+        Local(ps::punsubscribe),
+    ),
+    cmd(
+        "ssubscribe",
+        -2,
+        PS | NOSCRIPT,
+        KALL,
+        "pubsub",
+        Local(ps::ssubscribe),
+    ),
+    cmd(
+        "sunsubscribe",
+        -1,
+        PS | NOSCRIPT,
+        KALL,
+        "pubsub",
+        Local(ps::sunsubscribe),
+    ),
+    cmd("pubsub", -2, PS, NOKEYS, "pubsub", Async(ps::pubsub)),
     // Transactions (commands/multi.rs).
     cmd(
         "multi",
@@ -696,7 +757,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 pub fn is_container(name: &str) -> bool {
     matches!(
         name,
-        "client" | "command" | "config" | "memory" | "object" | "slowlog"
+        "client" | "command" | "config" | "memory" | "object" | "pubsub" | "slowlog"
     )
 }
 

@@ -55,6 +55,8 @@ pub struct Client {
     pub multi: RefCell<Option<MultiState>>,
     /// WATCHed keys, for EXEC's check.
     pub watched: RefCell<Vec<WatchedKey>>,
+    /// Subscriptions and queued pushes (Pub/Sub).
+    pub pubsub: super::pubsub::ClientPubsub,
 }
 
 /// A transaction being queued (MULTI … EXEC).
@@ -109,6 +111,7 @@ impl Client {
             unblock: RefCell::new(None),
             multi: RefCell::new(None),
             watched: RefCell::new(Vec::new()),
+            pubsub: Default::default(),
         }
     }
 
@@ -205,24 +208,28 @@ impl Client {
             RespVersion::Resp2 => 2,
             RespVersion::Resp3 => 3,
         };
+        let subs = self.pubsub.counts();
         let mut flags = String::new();
-        if self.no_evict.get() {
-            flags.push('e');
-        }
         if self.is_monitor() {
             flags.push('O');
+        }
+        if self.pubsub.is_active() {
+            flags.push('P');
+        }
+        if self.multi.borrow().is_some() {
+            flags.push('x');
         }
         if self.is_blocked() {
             flags.push('b');
         }
-        if self.multi.borrow().is_some() {
-            flags.push('x');
+        if self.no_evict.get() {
+            flags.push('e');
         }
         if flags.is_empty() {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -232,6 +239,9 @@ impl Client {
             idle,
             flags,
             self.db.get(),
+            subs.0,
+            subs.1,
+            subs.2,
             self.multi
                 .borrow()
                 .as_ref()
@@ -271,8 +281,12 @@ impl KillFilter {
         if self.laddr.as_ref().is_some_and(|a| *a != c.laddr) {
             return false;
         }
-        if self.kind.as_ref().is_some_and(|k| k != "normal") {
-            return false;
+        // Matches getClientType: a subscribed client is of type pubsub.
+        match self.kind.as_deref() {
+            None => {}
+            Some("normal") if !c.pubsub.is_active() => {}
+            Some("pubsub") if c.pubsub.is_active() => {}
+            Some(_) => return false,
         }
         if self.user.as_ref().is_some_and(|u| u != "default") {
             return false;

@@ -108,6 +108,7 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
         }
     }
     crate::commands::multi::unwatch_all(&conn);
+    ctx.pubsub.borrow_mut().drop_client(&client);
     ctx.clients.borrow_mut().remove(&id);
     ctx.release_client();
     let _ = stream.close().await;
@@ -125,7 +126,13 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
     let mut need_read = true;
     loop {
         if need_read {
-            let n = match stream.read(&mut chunk).await {
+            // A subscriber also waits for pushes (server/pubsub.rs).
+            let read = if client.pubsub.needs_push_loop() {
+                super::pubsub::read_or_push(conn, stream, &mut chunk).await
+            } else {
+                stream.read(&mut chunk).await
+            };
+            let n = match read {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
@@ -158,6 +165,10 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
                     let p = dispatch(conn, argv).await;
                     let send = take_reply_mode(client);
                     let blocked = matches!(p, Pending::Blocked(_));
+                    // Pushes queued so far go before this reply.
+                    if let Some(pushes) = super::pubsub::take_all_pushes(client) {
+                        pending.push((Pending::Ready(pushes), true));
+                    }
                     pending.push((p, send));
                     if client.closing.get() {
                         break;

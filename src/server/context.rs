@@ -54,6 +54,8 @@ pub struct HotConfig {
     pub timeout: u64,
     /// Compact-encoding limits for collections.
     pub enc: crate::shard::types::Encodings,
+    /// client-output-buffer-limit of the pubsub class.
+    pub pubsub_obuf: super::pubsub::ObufLimit,
 }
 
 impl HotConfig {
@@ -72,6 +74,7 @@ impl HotConfig {
             slowlog_max_len: cfg.int("slowlog-max-len").unwrap_or(128).max(0) as usize,
             timeout: cfg.timeout(),
             enc: crate::shard::types::Encodings::of(cfg),
+            pubsub_obuf: super::pubsub::ObufLimit::of(cfg.value("client-output-buffer-limit")),
         }
     }
 }
@@ -109,6 +112,8 @@ pub struct ShardCtx {
     pub slowlog: RefCell<SlowLog>,
     /// MONITOR clients of the whole server: (their shard, client id).
     pub monitors: RefCell<Vec<(usize, u64)>>,
+    /// This shard's Pub/Sub subscribers.
+    pub pubsub: RefCell<super::pubsub::Registry>,
     pub shared: Arc<Shared>,
     pub commands: Cell<u64>,
     pub connections: Cell<u64>,
@@ -151,6 +156,7 @@ impl ShardCtx {
             clients: RefCell::new(BTreeMap::new()),
             slowlog: RefCell::new(SlowLog::default()),
             monitors: RefCell::new(Vec::new()),
+            pubsub: RefCell::default(),
             shared,
             commands: Cell::new(0),
             connections: Cell::new(0),
@@ -568,13 +574,14 @@ impl ShardCtx {
                 s.net_output = self.net_output.get();
                 ShardReply::Stats(Box::new(s))
             }
-            ShardRequest::ClientList { ids } => {
+            ShardRequest::ClientList { ids, pubsub } => {
                 let now = now_ms();
                 let lines = self
                     .clients
                     .borrow()
                     .values()
                     .filter(|c| ids.is_empty() || ids.contains(&c.id))
+                    .filter(|c| pubsub.is_none_or(|p| p == c.pubsub.is_active()))
                     .map(|c| c.info_line(now))
                     .collect();
                 ShardReply::Lines(lines)
@@ -669,6 +676,24 @@ impl ShardCtx {
                     c.push_monitor(line);
                 }
                 ShardReply::Done
+            }
+            ShardRequest::Publish {
+                kind,
+                channel,
+                message,
+            } => {
+                let limit = self.hot.get().pubsub_obuf;
+                ShardReply::Count(
+                    self.pubsub
+                        .borrow()
+                        .publish(kind, &channel, &message, limit),
+                )
+            }
+            ShardRequest::PubsubNames { kind, pattern } => {
+                ShardReply::Keys(self.pubsub.borrow().names(kind, pattern.as_deref()))
+            }
+            ShardRequest::PubsubNumSub { kind, names } => {
+                ShardReply::Counts(self.pubsub.borrow().numsub(kind, &names))
             }
             ShardRequest::ResetStats => {
                 self.slowlog.borrow_mut().reset();

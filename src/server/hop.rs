@@ -128,9 +128,11 @@ pub enum ShardRequest {
     },
     /// Counters and sizes for INFO.
     Stats,
-    /// Client list lines (CLIENT LIST), optionally only these ids.
+    /// Client list lines (CLIENT LIST), optionally only these ids, and only
+    /// subscribed (`Some(true)`) or only other (`Some(false)`) clients.
     ClientList {
         ids: Vec<u64>,
+        pubsub: Option<bool>,
     },
     /// Close clients matching the filter; replies with the count.
     ClientKill {
@@ -185,6 +187,25 @@ pub enum ShardRequest {
     ConfigRewrite,
     /// CONFIG RESETSTAT: zero this shard's counters and slow log.
     ResetStats,
+    /// PUBLISH (`Kind::Channel`) or SPUBLISH (`Kind::Shard`): deliver to
+    /// this shard's subscribers; replies `Count` of receivers.
+    Publish {
+        kind: crate::server::pubsub::Kind,
+        channel: Bytes,
+        message: Bytes,
+    },
+    /// PUBSUB CHANNELS / SHARDCHANNELS / NUMPAT, INFO: this shard's active
+    /// names of `kind` (matching `pattern` if given); replies `Keys`.
+    PubsubNames {
+        kind: crate::server::pubsub::Kind,
+        pattern: Option<Bytes>,
+    },
+    /// PUBSUB NUMSUB / SHARDNUMSUB: this shard's subscriber count of each
+    /// name; replies `Counts`.
+    PubsubNumSub {
+        kind: crate::server::pubsub::Kind,
+        names: Vec<Bytes>,
+    },
 }
 
 /// A reply to a `ShardRequest`.
@@ -197,6 +218,7 @@ pub enum ShardReply {
     Done,
     Entries(Vec<Option<Entry>>),
     Count(u64),
+    Counts(Vec<u64>),
     Keys(Vec<Bytes>),
     Scan(Vec<Bytes>, Option<u16>),
     Key(Option<Bytes>),
