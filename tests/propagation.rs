@@ -121,6 +121,13 @@ fn effects_on_one_shard() {
     let s = &streams(&mut c)[0];
     let tail: Vec<&str> = s[s.len() - 3..].iter().map(String::as_str).collect();
     assert_eq!(tail, ["RPUSH q x", "RPOP q", "FLUSHALL"]);
+
+    // A random pop is the removal of what it popped.
+    c.is("SADD s m", &int(1));
+    c.is("SPOP s", &bulk("m"));
+    let s = &streams(&mut c)[0];
+    let tail: Vec<&str> = s[s.len() - 2..].iter().map(String::as_str).collect();
+    assert_eq!(tail, ["SADD s m", "SREM s m"]);
 }
 
 #[test]

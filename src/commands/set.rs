@@ -17,9 +17,10 @@ use super::error::CmdError;
 use super::server::scan_reply;
 use super::{CmdResult, KeyCtx};
 use crate::protocol::Reply;
-use crate::shard::types::set::{self as ops, Rng, Set};
+use crate::shard::types::set::{self as ops, Set};
 use crate::shard::value::Value;
 use crate::util::num;
+use crate::util::rng::Rng;
 
 /// The set at `key` for reading (`lookupKeyRead` + `checkType`).
 fn read_set<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a Set>, CmdError> {
@@ -62,7 +63,7 @@ fn drop_if_empty(ctx: &mut KeyCtx, key: &[u8]) {
 
 /// A fresh generator for one command's random picks.
 fn rng(ctx: &KeyCtx) -> Rng {
-    Rng::new(ahash::RandomState::new().hash_one(ctx.now))
+    Rng::from_seed(ahash::RandomState::new().hash_one(ctx.now))
 }
 
 /// `addReplySetLen` + bulks: `*` in RESP2, `~` in RESP3.

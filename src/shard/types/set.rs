@@ -17,6 +17,8 @@ use std::collections::HashSet;
 
 use ahash::RandomState;
 use bytes::Bytes;
+
+use crate::util::rng::Rng;
 use hashbrown::HashTable;
 
 use super::scan::scan_step;
@@ -80,29 +82,6 @@ impl Elem {
             }
             Elem::Str(b) => b,
         }
-    }
-}
-
-/// A small PRNG (splitmix64) for SPOP / SRANDMEMBER; seeded per command.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform index below `n` (`n` > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        // Multiply-shift: no modulo bias worth speaking of for set sizes.
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 }
 
@@ -662,7 +641,7 @@ mod tests {
 
     #[test]
     fn pops_and_samples() {
-        let mut rng = Rng::new(7);
+        let mut rng = Rng::from_seed(7);
         for max in [512, 0] {
             let mut s = set(&["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"], max);
             let before = s.clone();
