@@ -28,7 +28,7 @@ use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::{resp, wait_until, Server, XorShift};
+use common::{resp, slot, wait_until, Server, XorShift};
 use redis::{Connection, Value};
 
 /// Generates `shards_1`, `shards_2` and `shards_3` tests calling `check(shards)`.
@@ -52,22 +52,6 @@ fn text(bytes: &[u8]) -> String {
 
 fn names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
-}
-
-/// Redis Cluster's key slot (`keyHashSlot`) of a key without a `{hash tag}`.
-fn slot(key: &str) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in key.as_bytes() {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc & 0x3fff
 }
 
 /// `count` (at least 6) keys `<prefix><i>`, skipping indexes so that their

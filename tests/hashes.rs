@@ -630,21 +630,7 @@ fn check_wrongtype(shards: usize) {
     c.is("TYPE h2", "+hash\r\n");
     // SCAN TYPE filters on the name.
     let mut con = server.client();
-    let mut hashes = Vec::new();
-    let mut cursor = "0".to_string();
-    loop {
-        let (next, batch): (String, Vec<String>) = redis::cmd("SCAN")
-            .arg(&cursor)
-            .arg("TYPE")
-            .arg("hash")
-            .query(&mut con)
-            .expect("SCAN");
-        hashes.extend(batch);
-        cursor = next;
-        if cursor == "0" {
-            break;
-        }
-    }
+    let hashes = common::scan_all(&mut con, &["TYPE", "hash"]);
     assert_eq!(hashes, ["h2"]);
 }
 per_shards!(wrongtype, super::check_wrongtype);

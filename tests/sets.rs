@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::text::*;
-use common::{wait_until, Server};
+use common::{slot, wait_until, Server};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -650,21 +650,7 @@ fn check_wrongtype(shards: usize) {
     c.is("SET s3 v", OK);
     c.is("TYPE s3", "+string\r\n");
     let mut con = server.client();
-    let mut sets = Vec::new();
-    let mut cursor = "0".to_string();
-    loop {
-        let (next, batch): (String, Vec<String>) = redis::cmd("SCAN")
-            .arg(&cursor)
-            .arg("TYPE")
-            .arg("set")
-            .query(&mut con)
-            .expect("SCAN");
-        sets.extend(batch);
-        cursor = next;
-        if cursor == "0" {
-            break;
-        }
-    }
+    let sets = common::scan_all(&mut con, &["TYPE", "set"]);
     assert_eq!(sets, ["s2"]);
 }
 per_shards!(wrongtype, super::check_wrongtype);
@@ -954,22 +940,6 @@ fn check_model(shards: usize) {
 per_shards!(model, super::check_model);
 
 // --- cross-shard atomicity --------------------------------------------------
-
-/// Redis Cluster's key slot of a key without a `{hash tag}`.
-fn slot(key: &str) -> u16 {
-    let mut crc: u16 = 0;
-    for &b in key.as_bytes() {
-        crc ^= u16::from(b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc & 0x3fff
-}
 
 const RACE_TIME: Duration = Duration::from_secs(3);
 const RACE_ROUNDS: usize = 300;

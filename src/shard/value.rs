@@ -216,6 +216,12 @@ pub mod memory {
     pub const ROBJ: usize = 16;
     /// `sizeof(dictEntry)`.
     pub const DICT_ENTRY: usize = 24;
+    /// `sizeof(dict)` on a 64-bit Redis 7.0 build (type, two tables, two
+    /// counts, rehash index, pause counter, two size exponents).
+    pub const DICT: usize = 56;
+    /// `OBJ_COMPUTE_SIZE_DEF_SAMPLES`: MEMORY USAGE averages this many
+    /// elements of a big collection.
+    pub const SIZE_SAMPLES: usize = 5;
     /// `sizeof(struct sdshdr8)`, the header of an embstr.
     pub const SDS8_HEADER: usize = 3;
     /// `SDS_MAX_PREALLOC`: greedy growth doubles below this, adds it above.

@@ -796,3 +796,38 @@ macro_rules! per_shards {
         }
     };
 }
+
+/// Redis Cluster's key slot (`keyHashSlot`) of a key without a `{hash tag}`.
+pub fn slot(key: &str) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in key.as_bytes() {
+        crc ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc & 0x3fff
+}
+
+/// Every key SCAN returns with these extra arguments (`TYPE hash`, …),
+/// following the cursor to the end.
+pub fn scan_all(con: &mut redis::Connection, extra: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let (next, batch): (String, Vec<String>) = redis::cmd("SCAN")
+            .arg(&cursor)
+            .arg(extra)
+            .query(con)
+            .expect("SCAN");
+        out.extend(batch);
+        cursor = next;
+        if cursor == "0" {
+            return out;
+        }
+    }
+}

@@ -36,12 +36,8 @@ const LP_HEADER: usize = 6;
 const LP_END: usize = 1;
 /// `LISTPACK_MAX_SAFETY_SIZE`: `lpSafeToAdd` refuses to grow a listpack past 1 GiB.
 const LP_SAFETY_SIZE: usize = 1 << 30;
-/// `sizeof(dict)` on a 64-bit Redis 7.0 build.
-const DICT: usize = 56;
 /// `DICT_HT_INITIAL_SIZE`.
 const DICT_MIN_SLOTS: usize = 4;
-/// `OBJ_COMPUTE_SIZE_DEF_SAMPLES`: MEMORY USAGE averages this many entries.
-const MEMORY_SAMPLES: usize = 5;
 
 /// A map of field → value byte strings. Never empty while stored in a key
 /// (the commands delete the key with its last field).
@@ -397,7 +393,7 @@ impl Hash {
                 let sample: Vec<usize> = t
                     .pairs
                     .iter()
-                    .take(MEMORY_SAMPLES)
+                    .take(memory::SIZE_SAMPLES)
                     .map(|(f, v)| {
                         memory::Sds::exact(f.len()).malloc_size()
                             + memory::Sds::exact(v.len()).malloc_size()
@@ -405,7 +401,7 @@ impl Hash {
                     })
                     .collect();
                 let avg = sample.iter().sum::<usize>() / sample.len().max(1);
-                memory::ROBJ + DICT + 8 * slots + avg * n
+                memory::ROBJ + memory::DICT + 8 * slots + avg * n
             }
         }
     }

@@ -25,13 +25,8 @@ use super::scan::scan_step;
 use crate::shard::value::memory;
 use crate::util::num;
 
-/// `sizeof(dict)` in Redis 7.0 (type, two tables, two counts, rehash index,
-/// pause counter, two size exponents).
-const DICT: usize = 56;
 /// `sizeof(intset)`: encoding and length, before the packed integers.
 const INTSET_HEADER: usize = 8;
-/// Members MEMORY USAGE samples for a hashtable (`OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
-const SIZE_SAMPLES: usize = 5;
 
 /// A set of byte strings, never stored empty.
 #[derive(Clone, Debug)]
@@ -309,11 +304,11 @@ impl Set {
                 memory::ROBJ + memory::alloc_size(INTSET_HEADER + s.items.len() * s.width)
             }
             Repr::Table(t) => {
-                let base = memory::ROBJ + DICT + 8 * t.dict_slots();
+                let base = memory::ROBJ + memory::DICT + 8 * t.dict_slots();
                 let sampled: Vec<usize> = t
                     .members
                     .iter()
-                    .take(SIZE_SAMPLES)
+                    .take(memory::SIZE_SAMPLES)
                     .map(|m| memory::DICT_ENTRY + memory::Sds::exact(m.len()).malloc_size())
                     .collect();
                 if sampled.is_empty() {
