@@ -15,9 +15,11 @@
 //! - [`config`]: the one table of directives, redis.conf/argv parsing, CONFIG
 //!   GET/SET/REWRITE. Owned by the control executor; shards get `Arc` copies.
 //! - [`server`]: boot (executors + mesh), listeners, connections, hops,
-//!   cross-shard transactions, the control executor.
-//! - [`shard`]: one core's data — databases, values, expiry, key locks. No
-//!   RESP, no sockets; never shared between cores.
+//!   cross-shard transactions, blocked clients (on the keys' shard), pub/sub
+//!   subscriptions (on the subscriber's shard), the control executor.
+//! - [`shard`]: one core's data — databases, values, expiry, key locks,
+//!   WATCH counters, the replication stream. No RESP, no sockets; never
+//!   shared between cores.
 //! - [`commands`]: the one command table, dispatch gates, one file per family.
 //! - [`cluster`]: key → slot (used in standalone mode too).
 //! - [`util`]: small generic helpers (clock, glob, numbers).
