@@ -277,3 +277,24 @@ fn check_benchmark_lists(shards: usize) {
     assert_eq!(len, issued(N, 16));
 }
 per_shards!(benchmark_lists, super::check_benchmark_lists);
+
+/// redis-benchmark's set and hash tests (no `-r`: one member, one field).
+fn check_benchmark_collections(shards: usize) {
+    if peer("redis-benchmark").is_none() {
+        return;
+    }
+    let server = Server::start(shards);
+    benchmark(&server, "sadd,hset,spop", 10_000, &["SADD", "HSET", "SPOP"]);
+    let mut con = server.client();
+    let fields: usize = redis::cmd("HLEN")
+        .arg("myhash")
+        .query(&mut con)
+        .expect("HLEN");
+    assert_eq!(fields, 1);
+    let members: usize = redis::cmd("SCARD")
+        .arg("myset")
+        .query(&mut con)
+        .expect("SCARD");
+    assert_eq!(members, 0, "SPOP took the one member SADD added");
+}
+per_shards!(benchmark_collections, super::check_benchmark_collections);
