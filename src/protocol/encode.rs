@@ -48,6 +48,21 @@ pub fn encode(reply: &Reply, version: RespVersion, out: &mut BytesMut) {
                 encode(v, version, out);
             }
         }
+        // RESP2 flat, RESP3 nested (zrangeResultEmitCBufferForClient).
+        Reply::Pairs(pairs) => {
+            if resp3 {
+                put_len_line(out, b'*', pairs.len());
+            } else {
+                put_len_line(out, b'*', pairs.len().saturating_mul(2));
+            }
+            for (a, b) in pairs {
+                if resp3 {
+                    out.put_slice(b"*2\r\n");
+                }
+                encode(a, version, out);
+                encode(b, version, out);
+            }
+        }
         // addReplySetLen.
         Reply::Set(items) => {
             put_len_line(out, if resp3 { b'~' } else { b'*' }, items.len());
@@ -270,6 +285,17 @@ mod tests {
             b"-ERR bad  thing \r\n",
         );
         both(Reply::error(""), b"-\r\n", b"-\r\n");
+    }
+
+    #[test]
+    fn pairs_nest_only_in_resp3() {
+        let p = Reply::Pairs(vec![(Reply::Bulk(b("a")), Reply::Double(1.5))]);
+        both(
+            p,
+            b"*2\r\n$1\r\na\r\n$3\r\n1.5\r\n",
+            b"*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n",
+        );
+        both(Reply::Pairs(vec![]), b"*0\r\n", b"*0\r\n");
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub enum Reply {
     Map(Vec<(Reply, Reply)>),
     /// RESP2: array; RESP3: `~<n>` (`addReplySetLen`).
     Set(Vec<Reply>),
+    /// Pairs whose nesting depends on the protocol, as Redis's ZRANGE
+    /// WITHSCORES, ZPOPMIN with a count and ZRANDMEMBER WITHSCORES write
+    /// them: RESP2 one flat array of 2n elements, RESP3 an array of n
+    /// two-element arrays (`c->resp > 2` → `addReplyArrayLen(c, 2)`).
+    Pairs(Vec<(Reply, Reply)>),
     /// RESP2: bulk string; RESP3: `,<text>`; text is [`format_double`]
     /// (`addReplyDouble`).
     Double(f64),
