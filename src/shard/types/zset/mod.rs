@@ -110,6 +110,14 @@ impl Skiplist {
         self.dict.insert(member.clone(), score);
         self.tree.insert(member, score);
     }
+
+    /// Gives the map's memory back once it is mostly empty, as Redis's
+    /// dict resizes down (the tree compacts itself likewise).
+    fn shrink(&mut self) {
+        if self.dict.capacity() > 64 && self.dict.len() * 4 < self.dict.capacity() {
+            self.dict.shrink_to_fit();
+        }
+    }
 }
 
 impl PartialEq for ZSet {
@@ -324,7 +332,10 @@ impl ZSet {
                 None => false,
             },
             Repr::Skiplist(sl) => match sl.dict.remove(member) {
-                Some(s) => sl.tree.remove(member, s),
+                Some(s) => {
+                    sl.shrink();
+                    sl.tree.remove(member, s)
+                }
                 None => false,
             },
         }
@@ -445,9 +456,11 @@ impl ZSet {
             }
             Repr::Skiplist(sl) => {
                 let dict = &mut sl.dict;
-                sl.tree.remove_range(start, end, |m, _| {
+                let n = sl.tree.remove_range(start, end, |m, _| {
                     dict.remove(&m);
-                })
+                });
+                sl.shrink();
+                n
             }
         }
     }

@@ -276,8 +276,32 @@ impl OrderTree {
             // Nothing left: give the arena back.
             self.nodes = Vec::new();
             self.free = Vec::new();
+        } else if self.nodes.len() > 64 && self.len() * 4 < self.nodes.len() {
+            self.compact();
         }
         n
+    }
+
+    /// Rebuilds the tree in a right-sized arena once most slots are free
+    /// (a set that shrank a lot should not keep its peak memory).
+    /// O(n log n), after at least 3n removals: amortised O(log n) each.
+    fn compact(&mut self) {
+        let entries: Vec<(Bytes, f64)> = self
+            .iter_from(0, false)
+            .map(|(m, s)| (m.clone(), s))
+            .collect();
+        let mut fresh = OrderTree::new(self.rng);
+        fresh.nodes.reserve_exact(entries.len());
+        for (m, s) in entries {
+            fresh.insert(m, s);
+        }
+        *self = fresh;
+    }
+
+    /// Arena slots in use or free (for tests of `compact`).
+    #[cfg(test)]
+    fn slots(&self) -> usize {
+        self.nodes.len()
     }
 
     /// Entries from rank `from` on, in order (`rev`: from rank `from` down
@@ -422,6 +446,23 @@ mod tests {
         assert!(depth(&t, t.root) < 80, "depth {}", depth(&t, t.root));
         assert_eq!(t.check(t.root), 100_000);
         assert_eq!(t.rank(&77_777u32.to_be_bytes(), 77_777.0), Some(77_777));
+    }
+
+    #[test]
+    fn shrinking_compacts_the_arena() {
+        let mut t = OrderTree::new(99);
+        for i in 0..1000u32 {
+            t.insert(Bytes::from(format!("m{i:04}")), f64::from(i % 10));
+        }
+        assert_eq!(t.remove_range(0, 500, |_, _| {}), 500);
+        assert_eq!(t.slots(), 1000);
+        assert_eq!(t.remove_range(100, 400, |_, _| {}), 300);
+        assert_eq!((t.len(), t.slots()), (200, 200));
+        assert_eq!(t.check(t.root), 200);
+        let got: Vec<f64> = t.iter_from(0, false).map(|(_, s)| s).collect();
+        assert!(got.windows(2).all(|w| w[0] <= w[1]));
+        t.insert(b("new"), 0.5);
+        assert_eq!(t.rank(b"new", 0.5), Some(0));
     }
 
     #[derive(Debug, Clone)]
