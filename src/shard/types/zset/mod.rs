@@ -388,6 +388,9 @@ impl ZSet {
     /// is below it or the first above it; else the first member at or above
     /// `min`, if it is not above `max`. Lex ranges assume equal scores; with
     /// mixed scores a listpack answers as Redis's linear walk does.
+    /// COMPAT: with mixed scores Redis's skiplist answer depends on its
+    /// random node levels; ours is a binary search, deterministic but not
+    /// always the same member (Redis documents the result as unspecified).
     pub fn lex_first(&self, r: &LexRange) -> Option<usize> {
         if !self.lex_overlaps(r) {
             return None;
