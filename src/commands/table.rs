@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 
-use super::{connection as conn, keys, list as l, multi, pubsub as ps, server as srv, string as s};
+use super::{
+    connection as conn, keys, list as l, multi, pubsub as ps, server as srv, string as s, zset as z,
+};
 use super::{CmdResult, KeyCtx};
 use crate::server::connection::{AsyncHandler, Conn};
 
@@ -36,6 +38,14 @@ pub mod flags {
     /// and the keys are the `numkeys` arguments from `first` on. COMMAND
     /// INFO shows the legacy range as 0 0 0, as Redis does.
     pub const MOVABLE_KEYS: u32 = 1 << 18;
+    /// The other shape of movable keys (ZUNIONSTORE, ZINTERSTORE,
+    /// ZDIFFSTORE): `argv[1]` is a destination key, `argv[2]` is numkeys
+    /// and the keys are the `numkeys` arguments after it. The spec's
+    /// `keys` is Redis's legacy range for them, (1, 1, 1), which COMMAND
+    /// INFO shows as it is, with the flag named `movablekeys` (Redis 7.0
+    /// derives both from the key specs). Code asking "are the keys
+    /// movable?" tests `has(MOVABLE_KEYS | DEST_NUMKEYS)`.
+    pub const DEST_NUMKEYS: u32 = 1 << 19;
 
     /// (flag, name in COMMAND INFO), in Redis's order.
     pub const NAMES: &[(u32, &str)] = &[
@@ -55,6 +65,7 @@ pub mod flags {
         (MAY_REPLICATE, "may_replicate"),
         (NO_MULTI, "no_multi"),
         (MOVABLE_KEYS, "movablekeys"),
+        (DEST_NUMKEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
         (SENTINEL, "sentinel"),
         (NO_MANDATORY_KEYS, "no_mandatory_keys"),
@@ -102,8 +113,27 @@ impl CommandSpec {
     /// ignored, so `OBJECT HELP` has no keys. With `MOVABLE_KEYS` the
     /// numkeys argument before `first` bounds the range (`lmpopGetKeys`); an
     /// invalid numkeys gives no keys (the handler then replies the error).
+    /// With `DEST_NUMKEYS` the keys are `argv[1]` and the `numkeys` ones
+    /// after `argv[2]` (`zunionInterDiffStoreGetKeys`); a numkeys below 1
+    /// or beyond the arguments gives no keys at all, as Redis's getkeys
+    /// fails then (and the handler replies the error).
     pub fn key_indexes(&self, argv: &[Bytes]) -> impl Iterator<Item = usize> {
+        let (dest, keys, step) = self.key_layout(argv);
+        dest.into_iter().chain(keys.step_by(step))
+    }
+
+    /// `key_indexes` as (a lone destination key, then a range with a step).
+    fn key_layout(&self, argv: &[Bytes]) -> (Option<usize>, std::ops::Range<usize>, usize) {
         let argc = argv.len();
+        if self.has(DEST_NUMKEYS) {
+            let numkeys = argv
+                .get(2)
+                .and_then(|n| crate::util::num::parse_i64(n))
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|&n| n > 0 && n <= argc.saturating_sub(3))
+                .unwrap_or(0);
+            return ((numkeys > 0).then_some(1), 3..3 + numkeys, 1);
+        }
         let (first, mut last, step) = self.keys;
         if self.has(MOVABLE_KEYS) && first > 0 {
             let numkeys = argv
@@ -127,7 +157,7 @@ impl CommandSpec {
         } else {
             last.min(argc.saturating_sub(1)) + 1
         };
-        (first..end.max(first)).step_by(step)
+        (None, first..end.max(first), step)
     }
 
     /// ACL categories as COMMAND INFO lists them.
@@ -174,6 +204,8 @@ const KALL: (i32, i32, i32) = (1, -1, 1);
 const KPAIRS: (i32, i32, i32) = (1, -1, 2);
 const K12: (i32, i32, i32) = (1, 2, 1);
 const NOKEYS: (i32, i32, i32) = (0, 0, 0);
+/// With `MOVABLE_KEYS`: numkeys at `argv[1]`, the keys from `argv[2]`.
+const K_NUMKEYS: (i32, i32, i32) = (2, -1, 1);
 const RO: u32 = READONLY;
 const RW: u32 = WRITE;
 const RWD: u32 = WRITE | DENYOOM;
@@ -426,6 +458,171 @@ pub static COMMANDS: &[CommandSpec] = &[
     ),
     cmd("sscan", -3, RO, K1, "set", Keyed(super::set::sscan)),
     // Sorted sets (commands/zset.rs).
+    cmd("zadd", -4, RWD | FAST, K1, "sortedset", Keyed(z::zadd)),
+    cmd("zincrby", 4, RWD | FAST, K1, "sortedset", Keyed(z::zincrby)),
+    cmd("zrem", -3, RW | FAST, K1, "sortedset", Keyed(z::zrem)),
+    cmd("zcard", 2, RO | FAST, K1, "sortedset", Keyed(z::zcard)),
+    cmd("zscore", 3, RO | FAST, K1, "sortedset", Keyed(z::zscore)),
+    cmd("zmscore", -3, RO | FAST, K1, "sortedset", Keyed(z::zmscore)),
+    cmd("zrank", 3, RO | FAST, K1, "sortedset", Keyed(z::zrank)),
+    cmd(
+        "zrevrank",
+        3,
+        RO | FAST,
+        K1,
+        "sortedset",
+        Keyed(z::zrevrank),
+    ),
+    cmd("zcount", 4, RO | FAST, K1, "sortedset", Keyed(z::zcount)),
+    cmd(
+        "zlexcount",
+        4,
+        RO | FAST,
+        K1,
+        "sortedset",
+        Keyed(z::zlexcount),
+    ),
+    cmd("zrange", -4, RO, K1, "sortedset", Keyed(z::zrange)),
+    cmd(
+        "zrangestore",
+        -5,
+        RWD,
+        K12,
+        "sortedset",
+        Keyed(z::zrangestore),
+    ),
+    cmd("zrevrange", -4, RO, K1, "sortedset", Keyed(z::zrevrange)),
+    cmd(
+        "zrangebyscore",
+        -4,
+        RO,
+        K1,
+        "sortedset",
+        Keyed(z::zrangebyscore),
+    ),
+    cmd(
+        "zrevrangebyscore",
+        -4,
+        RO,
+        K1,
+        "sortedset",
+        Keyed(z::zrevrangebyscore),
+    ),
+    cmd(
+        "zrangebylex",
+        -4,
+        RO,
+        K1,
+        "sortedset",
+        Keyed(z::zrangebylex),
+    ),
+    cmd(
+        "zrevrangebylex",
+        -4,
+        RO,
+        K1,
+        "sortedset",
+        Keyed(z::zrevrangebylex),
+    ),
+    cmd(
+        "zremrangebyrank",
+        4,
+        RW,
+        K1,
+        "sortedset",
+        Keyed(z::zremrangebyrank),
+    ),
+    cmd(
+        "zremrangebyscore",
+        4,
+        RW,
+        K1,
+        "sortedset",
+        Keyed(z::zremrangebyscore),
+    ),
+    cmd(
+        "zremrangebylex",
+        4,
+        RW,
+        K1,
+        "sortedset",
+        Keyed(z::zremrangebylex),
+    ),
+    cmd("zpopmin", -2, RW | FAST, K1, "sortedset", Keyed(z::zpopmin)),
+    cmd("zpopmax", -2, RW | FAST, K1, "sortedset", Keyed(z::zpopmax)),
+    cmd(
+        "zmpop",
+        -4,
+        RW | MOVABLE_KEYS,
+        K_NUMKEYS,
+        "sortedset",
+        Keyed(z::zmpop),
+    ),
+    cmd(
+        "zrandmember",
+        -2,
+        RO,
+        K1,
+        "sortedset",
+        Keyed(z::zrandmember),
+    ),
+    cmd(
+        "zunion",
+        -3,
+        RO | MOVABLE_KEYS,
+        K_NUMKEYS,
+        "sortedset",
+        Keyed(z::zunion),
+    ),
+    cmd(
+        "zinter",
+        -3,
+        RO | MOVABLE_KEYS,
+        K_NUMKEYS,
+        "sortedset",
+        Keyed(z::zinter),
+    ),
+    cmd(
+        "zdiff",
+        -3,
+        RO | MOVABLE_KEYS,
+        K_NUMKEYS,
+        "sortedset",
+        Keyed(z::zdiff),
+    ),
+    cmd(
+        "zunionstore",
+        -4,
+        RWD | DEST_NUMKEYS,
+        K1,
+        "sortedset",
+        Keyed(z::zunionstore),
+    ),
+    cmd(
+        "zinterstore",
+        -4,
+        RWD | DEST_NUMKEYS,
+        K1,
+        "sortedset",
+        Keyed(z::zinterstore),
+    ),
+    cmd(
+        "zdiffstore",
+        -4,
+        RWD | DEST_NUMKEYS,
+        K1,
+        "sortedset",
+        Keyed(z::zdiffstore),
+    ),
+    cmd(
+        "zintercard",
+        -3,
+        RO | MOVABLE_KEYS,
+        K_NUMKEYS,
+        "sortedset",
+        Keyed(z::zintercard),
+    ),
+    cmd("zscan", -3, RO, K1, "sortedset", Keyed(z::zscan)),
     // Pub/Sub (commands/pubsub.rs). Redis 7.0 gives the shard commands
     // their channels as (not_key) key positions; they still run here, on the
     // connection's shard, as only `Keyed` handlers are routed by key.
@@ -810,6 +1007,30 @@ mod tests {
         assert_eq!(keys("lmpop", "lmpop 9 a b left"), Some(vec![2, 3, 4]));
         assert_eq!(keys("lmpop", "lmpop 0 a left"), Some(vec![]));
         assert_eq!(keys("lmpop", "lmpop x a left"), Some(vec![]));
+        // ZUNIONSTORE & co: the destination, then numkeys keys; WEIGHTS are
+        // not keys; a bad numkeys gives no keys at all (Redis's getkeys
+        // fails).
+        let zu = "zunionstore d 2 a b weights 1 2";
+        assert_eq!(keys("zunionstore", zu), Some(vec![1, 3, 4]));
+        assert_eq!(keys("zinterstore", "zinterstore d 1 a"), Some(vec![1, 3]));
+        assert_eq!(
+            keys("zdiffstore", "zdiffstore d 3 a b c"),
+            Some(vec![1, 3, 4, 5])
+        );
+        assert_eq!(keys("zunionstore", "zunionstore d 3 a b"), Some(vec![]));
+        assert_eq!(keys("zunionstore", "zunionstore d 0 a"), Some(vec![]));
+        assert_eq!(keys("zunionstore", "zunionstore d x a"), Some(vec![]));
+        assert_eq!(keys("zunionstore", "zunionstore d -1 a"), Some(vec![]));
+        assert_eq!(keys("zunion", "zunion 2 a b withscores"), Some(vec![2, 3]));
+        assert_eq!(keys("zintercard", "zintercard 1 a limit 5"), Some(vec![2]));
+        assert_eq!(keys("zmpop", "zmpop 2 a b min count 2"), Some(vec![2, 3]));
+        assert_eq!(
+            keys("zrangestore", "zrangestore d s 0 -1"),
+            Some(vec![1, 2])
+        );
+        let zus = lookup(b"zunionstore").expect("zunionstore");
+        assert!(zus.has(MOVABLE_KEYS | DEST_NUMKEYS) && !zus.has(MOVABLE_KEYS));
+        assert_eq!(zus.keys, (1, 1, 1));
     }
 
     #[test]

@@ -292,6 +292,17 @@ mod tests {
     }
 
     #[test]
+    fn pairs_nest_only_in_resp3() {
+        let p = Reply::Pairs(vec![(Reply::Bulk(b("a")), Reply::Double(1.5))]);
+        both(
+            p,
+            b"*2\r\n$1\r\na\r\n$3\r\n1.5\r\n",
+            b"*1\r\n*2\r\n$1\r\na\r\n,1.5\r\n",
+        );
+        both(Reply::Pairs(vec![]), b"*0\r\n", b"*0\r\n");
+    }
+
+    #[test]
     fn integers() {
         both(Reply::Integer(0), b":0\r\n", b":0\r\n");
         both(Reply::Integer(1), b":1\r\n", b":1\r\n");
@@ -554,18 +565,5 @@ mod tests {
             assert_eq!(used, bytes.len());
             assert_eq!(back, r);
         }
-    }
-
-    #[test]
-    fn pairs_flat_in_resp2_nested_in_resp3() {
-        let r = Reply::Pairs(vec![(Reply::bulk_str("m"), Reply::Double(1.5))]);
-        assert_eq!(
-            enc(&r, RespVersion::Resp2),
-            b"*2\r\n$1\r\nm\r\n$3\r\n1.5\r\n"
-        );
-        assert_eq!(
-            enc(&r, RespVersion::Resp3),
-            b"*1\r\n*2\r\n$1\r\nm\r\n,1.5\r\n"
-        );
     }
 }
