@@ -213,6 +213,47 @@ fn check_unblock_type_change_and_disconnect(shards: usize) {
     admin.is("LLEN q", &int(1));
 }
 
+fn check_sorted_sets(shards: usize) {
+    let server = Server::start(shards);
+    let mut c = Client::new(&server);
+    c.is("BZPOPMIN z", &arity("bzpopmin"));
+    c.is(
+        "BZPOPMIN z x",
+        &err("timeout is not a float or out of range"),
+    );
+    c.is("ZADD z 1 a 2 b 3 c", &int(3));
+    c.is("BZPOPMIN nokey z 0", &bulks(&["z", "a", "1"]));
+    c.is("BZPOPMAX z 0", &bulks(&["z", "c", "3"]));
+    c.is("SET s v", OK);
+    c.is("BZPOPMIN s z 0", WRONGTYPE);
+    c.is(
+        "BZMPOP 0 2 nokey z MIN COUNT 5",
+        &arr(&[bulk("z"), arr(&[bulks(&["b", "2"])])]),
+    );
+    c.is("BZPOPMAX z 0.01", NIL_ARRAY);
+    c.is("BZMPOP 0.01 1 z MAX", NIL_ARRAY);
+    // Served by a ZADD from another connection, in arrival order.
+    let mut admin = Client::new(&server);
+    let mut first = Client::new(&server);
+    first.send("BZPOPMIN a b 0");
+    await_blocked(&mut admin, 1);
+    let mut second = Client::new(&server);
+    second.send("BZMPOP 0 1 b MAX COUNT 2");
+    await_blocked(&mut admin, 2);
+    admin.is("ZADD b 1 x 2 y 3 z", &int(3));
+    assert_eq!(first.read(), bulks(&["b", "x", "1"]));
+    assert_eq!(
+        second.read(),
+        arr(&[bulk("b"), arr(&[bulks(&["z", "3"]), bulks(&["y", "2"])])])
+    );
+    admin.is("EXISTS b", &int(0));
+    // RESP3: the score is a double.
+    assert!(c.q("HELLO 3").starts_with('%'));
+    c.is("ZADD z 1.5 m", &int(1));
+    c.is("BZPOPMIN z 0", "*3\r\n$1\r\nz\r\n$1\r\nm\r\n,1.5\r\n");
+}
+
+per_shards!(sorted_sets, super::check_sorted_sets);
 per_shards!(immediate_and_errors, super::check_immediate_and_errors);
 per_shards!(timeouts, super::check_timeouts);
 per_shards!(served_by_push, super::check_served_by_push);

@@ -278,13 +278,19 @@ fn check_benchmark_lists(shards: usize) {
 }
 per_shards!(benchmark_lists, super::check_benchmark_lists);
 
-/// redis-benchmark's set and hash tests (no `-r`: one member, one field).
+/// redis-benchmark's set, hash and sorted set tests (no `-r`: one member,
+/// one field).
 fn check_benchmark_collections(shards: usize) {
     if peer("redis-benchmark").is_none() {
         return;
     }
     let server = Server::start(shards);
-    benchmark(&server, "sadd,hset,spop", 10_000, &["SADD", "HSET", "SPOP"]);
+    benchmark(
+        &server,
+        "sadd,hset,spop,zadd,zpopmin",
+        10_000,
+        &["SADD", "HSET", "SPOP", "ZADD", "ZPOPMIN"],
+    );
     let mut con = server.client();
     let fields: usize = redis::cmd("HLEN")
         .arg("myhash")
@@ -296,5 +302,10 @@ fn check_benchmark_collections(shards: usize) {
         .query(&mut con)
         .expect("SCARD");
     assert_eq!(members, 0, "SPOP took the one member SADD added");
+    let members: usize = redis::cmd("ZCARD")
+        .arg("myzset")
+        .query(&mut con)
+        .expect("ZCARD");
+    assert_eq!(members, 0, "ZPOPMIN took the one member ZADD added");
 }
 per_shards!(benchmark_collections, super::check_benchmark_collections);

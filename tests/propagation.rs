@@ -125,9 +125,11 @@ fn effects_on_one_shard() {
     // A random pop is the removal of what it popped.
     c.is("SADD s m", &int(1));
     c.is("SPOP s", &bulk("m"));
+    c.is("ZADD zz 1 m", &int(1));
+    c.is("BZPOPMIN zz 0", &bulks(&["zz", "m", "1"]));
     let s = &streams(&mut c)[0];
-    let tail: Vec<&str> = s[s.len() - 2..].iter().map(String::as_str).collect();
-    assert_eq!(tail, ["SADD s m", "SREM s m"]);
+    let tail: Vec<&str> = s[s.len() - 4..].iter().map(String::as_str).collect();
+    assert_eq!(tail, ["SADD s m", "SREM s m", "ZADD zz 1 m", "ZPOPMIN zz"]);
 }
 
 #[test]

@@ -623,6 +623,31 @@ pub static COMMANDS: &[CommandSpec] = &[
         Keyed(z::zintercard),
     ),
     cmd("zscan", -3, RO, K1, "sortedset", Keyed(z::zscan)),
+    // Sorted sets, blocking (commands/blocking.rs runs them).
+    cmd(
+        "bzpopmin",
+        -3,
+        RW | NOSCRIPT | BLOCKING | FAST,
+        (1, -2, 1),
+        "sortedset",
+        Keyed(z::bzpopmin),
+    ),
+    cmd(
+        "bzpopmax",
+        -3,
+        RW | NOSCRIPT | BLOCKING | FAST,
+        (1, -2, 1),
+        "sortedset",
+        Keyed(z::bzpopmax),
+    ),
+    cmd(
+        "bzmpop",
+        -5,
+        RW | BLOCKING | MOVABLE_KEYS,
+        (3, -1, 1),
+        "sortedset",
+        Keyed(z::bzmpop),
+    ),
     // Pub/Sub (commands/pubsub.rs). Redis 7.0 gives the shard commands
     // their channels as (not_key) key positions; they still run here, on the
     // connection's shard, as only `Keyed` handlers are routed by key.

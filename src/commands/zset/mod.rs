@@ -526,3 +526,42 @@ pub fn zscan(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     }
     Ok(scan_reply(next, out))
 }
+
+// --- blocking pops: the attempt before blocking ----------------------------
+// As the list ones (`commands/list.rs`): run when the command arrives and
+// again on the owning shard when a key it waits on becomes ready; the null
+// array tells `commands/blocking.rs` to block.
+
+/// BZPOPMIN / BZPOPMAX key [key ...] timeout (`blockingGenericZpopCommand`):
+/// the timeout, then the first non-empty key; `[key, member, score]`.
+fn bzpop_generic(ctx: &mut KeyCtx, argv: &[Bytes], end: PopEnd) -> CmdResult {
+    let last = argv.len() - 1;
+    super::blocking::parse_timeout(&argv[last])?;
+    match mpop_first(ctx, &argv[1..last], end, 1)? {
+        Some((key, mut items)) if !items.is_empty() => {
+            let (member, score) = items.swap_remove(0);
+            Ok(Reply::Array(vec![
+                Reply::Bulk(key),
+                Reply::Bulk(member),
+                Reply::Double(score),
+            ]))
+        }
+        _ => Ok(Reply::NilArray),
+    }
+}
+
+pub fn bzpopmin(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    bzpop_generic(ctx, argv, PopEnd::Min)
+}
+
+pub fn bzpopmax(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    bzpop_generic(ctx, argv, PopEnd::Max)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]: the timeout,
+/// then ZMPOP's arguments.
+pub fn bzmpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
+    super::blocking::parse_timeout(&argv[1])?;
+    // ZMPOP reads numkeys at [1]: drop the name so the timeout stands in.
+    zmpop(ctx, &argv[1..])
+}
