@@ -23,34 +23,14 @@ use crate::util::rng::Rng;
 // exhausting memory (one reply element costs ~40 bytes before encoding).
 const MAX_RANDOM_REPEATS: u64 = 1 << 22;
 
-/// The hash at `key` for reading (`lookupKeyRead` + `checkType`).
-fn read_hash<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a Hash>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get(key, now).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The hash at `key` for writing (`lookupKeyWrite` + `checkType`).
-fn write_hash<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a mut Hash>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get_mut(key, now).map(|e| &mut e.value) {
-        None => Ok(None),
-        Some(Value::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
 /// `hashTypeLookupWriteOrCreate`: the hash at `key`, a new empty one when
 /// missing. Callers store a field right after, so no empty key remains.
 fn hash_or_create<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<&'a mut Hash, CmdError> {
-    if write_hash(ctx, key)?.is_none() {
+    if ctx.write::<Hash>(key)?.is_none() {
         let now = ctx.now;
         ctx.db().insert(key, Value::Hash(Hash::new()), 0, now);
     }
-    write_hash(ctx, key)?.ok_or(CmdError::NoSuchKey)
+    ctx.write::<Hash>(key)?.ok_or(CmdError::NoSuchKey)
 }
 
 fn bulk_or_nil(v: Option<&Bytes>) -> Reply {
@@ -119,14 +99,14 @@ pub fn hsetnx(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 
 pub fn hget(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(bulk_or_nil(
-        read_hash(ctx, &argv[1])?.and_then(|h| h.get(&argv[2])),
+        ctx.read::<Hash>(&argv[1])?.and_then(|h| h.get(&argv[2])),
     ))
 }
 
 /// HMGET key field [field ...]: a nil per missing field; a missing key is
 /// all nils, another type WRONGTYPE.
 pub fn hmget(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let h = read_hash(ctx, &argv[1])?;
+    let h = ctx.read::<Hash>(&argv[1])?;
     Ok(Reply::Array(
         argv[2..]
             .iter()
@@ -139,7 +119,7 @@ pub fn hmget(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// key goes with its last field.
 pub fn hdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let Some(h) = write_hash(ctx, key)? else {
+    let Some(h) = ctx.write::<Hash>(key)? else {
         return Ok(Reply::Integer(0));
     };
     let mut deleted = 0i64;
@@ -162,41 +142,44 @@ pub fn hdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 
 pub fn hlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(
-        read_hash(ctx, &argv[1])?.map_or(0, Hash::len) as i64,
+        ctx.read::<Hash>(&argv[1])?.map_or(0, Hash::len) as i64,
     ))
 }
 
 /// HSTRLEN key field: the value's length, 0 when missing.
 pub fn hstrlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let len = read_hash(ctx, &argv[1])?
+    let len = ctx
+        .read::<Hash>(&argv[1])?
         .and_then(|h| h.get(&argv[2]))
         .map_or(0, Bytes::len);
     Ok(Reply::Integer(len as i64))
 }
 
 pub fn hexists(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let found = read_hash(ctx, &argv[1])?.is_some_and(|h| h.contains(&argv[2]));
+    let found = ctx
+        .read::<Hash>(&argv[1])?
+        .is_some_and(|h| h.contains(&argv[2]));
     Ok(Reply::Integer(i64::from(found)))
 }
 
 /// HKEYS / HVALS / HGETALL (`genericHgetallCommand`): arrays, except that
 /// HGETALL is a map (RESP3 `%`, empty map for a missing key).
 pub fn hkeys(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    Ok(Reply::Array(match read_hash(ctx, &argv[1])? {
+    Ok(Reply::Array(match ctx.read::<Hash>(&argv[1])? {
         Some(h) => h.iter().map(|(f, _)| Reply::Bulk(f.clone())).collect(),
         None => Vec::new(),
     }))
 }
 
 pub fn hvals(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    Ok(Reply::Array(match read_hash(ctx, &argv[1])? {
+    Ok(Reply::Array(match ctx.read::<Hash>(&argv[1])? {
         Some(h) => h.iter().map(|(_, v)| Reply::Bulk(v.clone())).collect(),
         None => Vec::new(),
     }))
 }
 
 pub fn hgetall(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    Ok(Reply::Map(match read_hash(ctx, &argv[1])? {
+    Ok(Reply::Map(match ctx.read::<Hash>(&argv[1])? {
         Some(h) => h
             .iter()
             .map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone())))
@@ -218,7 +201,7 @@ fn store(ctx: &mut KeyCtx, key: &[u8], field: &[u8], value: &[u8]) -> Result<(),
 /// the type, then the stored value must be a strict integer.
 pub fn hincrby(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let incr = parse_i64(&argv[3])?;
-    let cur = match write_hash(ctx, &argv[1])?.and_then(|h| h.get(&argv[2])) {
+    let cur = match ctx.write::<Hash>(&argv[1])?.and_then(|h| h.get(&argv[2])) {
         Some(v) => crate::util::num::parse_i64(v)
             .ok_or_else(|| CmdError::err("hash value is not an integer"))?,
         None => 0,
@@ -236,7 +219,7 @@ pub fn hincrbyfloat(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     if matches!(incr, LongDouble::Inf { .. }) {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
-    let cur = match write_hash(ctx, &argv[1])?.and_then(|h| h.get(&argv[2])) {
+    let cur = match ctx.write::<Hash>(&argv[1])?.and_then(|h| h.get(&argv[2])) {
         Some(v) => {
             LongDouble::parse(v).ok_or_else(|| CmdError::err("hash value is not a float"))?
         }
@@ -274,7 +257,7 @@ pub fn hrandfield(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         }
         return hrandfield_count(ctx, &argv[1], count, withvalues);
     }
-    let Some(h) = read_hash(ctx, &argv[1])? else {
+    let Some(h) = ctx.read::<Hash>(&argv[1])? else {
         return Ok(Reply::Nil);
     };
     let mut rng = Rng::new();
@@ -285,7 +268,7 @@ pub fn hrandfield(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// answers exactly |count| of them), a positive one never does (and
 /// answers at most the hash's size).
 fn hrandfield_count(ctx: &mut KeyCtx, key: &[u8], count: i64, withvalues: bool) -> CmdResult {
-    let Some(h) = read_hash(ctx, key)? else {
+    let Some(h) = ctx.read::<Hash>(key)? else {
         return Ok(Reply::Array(Vec::new()));
     };
     if count == 0 {
@@ -314,7 +297,7 @@ fn hrandfield_count(ctx: &mut KeyCtx, key: &[u8], count: i64, withvalues: bool) 
 /// options. MATCH filters on the field and drops its value with it.
 pub fn hscan(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let cursor = scan_cursor(&argv[2])?;
-    let Some(h) = read_hash(ctx, &argv[1])? else {
+    let Some(h) = ctx.read::<Hash>(&argv[1])? else {
         return Ok(scan_reply(0, Vec::new()));
     };
     let opts = ScanOpts::parse(&argv[3..])?;

@@ -17,36 +17,6 @@ use crate::shard::types::list::{End, List};
 use crate::shard::value::Value;
 use crate::util::num;
 
-/// The list at `key` for reading (`lookupKeyRead` + `checkType`).
-fn read_list<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a List>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get(key, now).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The list at `key` for writing (`lookupKeyWrite` + `checkType`).
-fn write_list<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a mut List>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get_mut(key, now).map(|e| &mut e.value) {
-        None => Ok(None),
-        Some(Value::List(l)) => Ok(Some(l)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// Deletes `key` if its list became empty (every list command that removes
-/// elements does this, as `listElementsRemoved`).
-fn drop_if_empty(ctx: &mut KeyCtx, key: &[u8]) {
-    let now = ctx.now;
-    let empty = matches!(ctx.db().peek(key, now), Some(e) if matches!(&e.value, Value::List(l) if l.is_empty()));
-    if empty {
-        ctx.db().remove(key, now);
-    }
-}
-
 fn bulks(items: Vec<Bytes>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
 }
@@ -80,7 +50,7 @@ fn as_count(v: i64) -> usize {
 fn push_generic(ctx: &mut KeyCtx, argv: &[Bytes], end: End, xx: bool) -> CmdResult {
     let key = &argv[1];
     let elems = &argv[2..];
-    let len = match write_list(ctx, key)? {
+    let len = match ctx.write::<List>(key)? {
         Some(l) => {
             for e in elems {
                 l.push(end, e);
@@ -133,7 +103,7 @@ fn pop_generic(ctx: &mut KeyCtx, argv: &[Bytes], end: End, name: &str) -> CmdRes
         _ => return Err(CmdError::WrongArity(name.into())),
     };
     let key = &argv[1];
-    let Some(l) = write_list(ctx, key)? else {
+    let Some(l) = ctx.write::<List>(key)? else {
         return Ok(if count.is_some() {
             Reply::NilArray
         } else {
@@ -153,7 +123,7 @@ fn pop_generic(ctx: &mut KeyCtx, argv: &[Bytes], end: End, name: &str) -> CmdRes
         },
     };
     ctx.dirty += popped as u64;
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     Ok(reply)
 }
 
@@ -167,7 +137,7 @@ pub fn rpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 
 pub fn llen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(
-        read_list(ctx, &argv[1])?.map_or(0, List::len) as i64,
+        ctx.read::<List>(&argv[1])?.map_or(0, List::len) as i64,
     ))
 }
 
@@ -175,7 +145,7 @@ pub fn llen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn lrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let start = parse_i64(&argv[2])?;
     let end = parse_i64(&argv[3])?;
-    Ok(match read_list(ctx, &argv[1])? {
+    Ok(match ctx.read::<List>(&argv[1])? {
         Some(l) => bulks(l.range(start, end)),
         None => Reply::Array(Vec::new()),
     })
@@ -184,7 +154,7 @@ pub fn lrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// LINDEX key index: the key first (a missing key is nil whatever the
 /// index), then the index (`lindexCommand`).
 pub fn lindex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let Some(l) = read_list(ctx, &argv[1])? else {
+    let Some(l) = ctx.read::<List>(&argv[1])? else {
         return Ok(Reply::Nil);
     };
     let index = parse_i64(&argv[2])?;
@@ -193,7 +163,7 @@ pub fn lindex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 
 /// LSET key index element (`lsetCommand`): no such key, then the index.
 pub fn lset(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let Some(l) = write_list(ctx, &argv[1])? else {
+    let Some(l) = ctx.write::<List>(&argv[1])? else {
         return Err(CmdError::NoSuchKey);
     };
     let index = parse_i64(&argv[2])?;
@@ -214,7 +184,7 @@ pub fn linsert(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     } else {
         return Err(CmdError::Syntax);
     };
-    let Some(l) = write_list(ctx, &argv[1])? else {
+    let Some(l) = ctx.write::<List>(&argv[1])? else {
         return Ok(Reply::Integer(0));
     };
     if !l.insert(after, &argv[3], &argv[4]) {
@@ -228,12 +198,12 @@ pub fn linsert(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// LREM key count element (`lremCommand`).
 pub fn lrem(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let count = parse_i64(&argv[2])?;
-    let Some(l) = write_list(ctx, &argv[1])? else {
+    let Some(l) = ctx.write::<List>(&argv[1])? else {
         return Ok(Reply::Integer(0));
     };
     let removed = l.remove(count, &argv[3]);
     ctx.dirty += removed as u64;
-    drop_if_empty(ctx, &argv[1]);
+    ctx.drop_if_empty(&argv[1]);
     Ok(Reply::Integer(removed as i64))
 }
 
@@ -241,12 +211,12 @@ pub fn lrem(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn ltrim(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let start = parse_i64(&argv[2])?;
     let end = parse_i64(&argv[3])?;
-    let Some(l) = write_list(ctx, &argv[1])? else {
+    let Some(l) = ctx.write::<List>(&argv[1])? else {
         return Ok(Reply::ok());
     };
     let removed = l.trim(start, end);
     ctx.dirty += removed as u64;
-    drop_if_empty(ctx, &argv[1]);
+    ctx.drop_if_empty(&argv[1]);
     Ok(Reply::ok())
 }
 
@@ -276,7 +246,7 @@ pub fn lpos(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         }
         opts.next();
     }
-    let Some(l) = read_list(ctx, &argv[1])? else {
+    let Some(l) = ctx.read::<List>(&argv[1])? else {
         return Ok(match count {
             Some(_) => Reply::Array(Vec::new()),
             None => Reply::Nil,
@@ -300,16 +270,16 @@ pub fn lpos(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// first, then the destination's type; nothing moves on an error. The same
 /// key rotates its list (and is never deleted on the way).
 fn move_generic(ctx: &mut KeyCtx, src: &Bytes, dst: &Bytes, from: End, to: End) -> CmdResult {
-    if write_list(ctx, src)?.is_none() {
+    if ctx.write::<List>(src)?.is_none() {
         return Ok(Reply::Nil);
     }
     if src != dst {
-        write_list(ctx, dst)?;
+        ctx.write::<List>(dst)?;
     }
-    let Some(value) = write_list(ctx, src)?.and_then(|l| l.pop(from)) else {
+    let Some(value) = ctx.write::<List>(src)?.and_then(|l| l.pop(from)) else {
         return Ok(Reply::Nil);
     };
-    match write_list(ctx, dst)? {
+    match ctx.write::<List>(dst)? {
         Some(l) => l.push_owned(to, value.clone()),
         None => {
             let mut l = List::new();
@@ -319,7 +289,7 @@ fn move_generic(ctx: &mut KeyCtx, src: &Bytes, dst: &Bytes, from: End, to: End) 
         }
     }
     ctx.dirty += 1;
-    drop_if_empty(ctx, src);
+    ctx.drop_if_empty(src);
     Ok(Reply::Bulk(value))
 }
 
@@ -360,7 +330,7 @@ pub fn lmpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     }
     let count = count.unwrap_or(1);
     for key in &argv[2..where_idx] {
-        let Some(l) = write_list(ctx, key)? else {
+        let Some(l) = ctx.write::<List>(key)? else {
             continue;
         };
         let items = l.pop_many(end, count);
@@ -368,7 +338,7 @@ pub fn lmpop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             continue;
         }
         ctx.dirty += items.len() as u64;
-        drop_if_empty(ctx, key);
+        ctx.drop_if_empty(key);
         return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), bulks(items)]));
     }
     Ok(Reply::NilArray)
@@ -387,11 +357,11 @@ fn bpop_generic(ctx: &mut KeyCtx, argv: &[Bytes], end: End) -> CmdResult {
     let last = argv.len() - 1;
     parse_timeout(&argv[last])?;
     for key in &argv[1..last] {
-        let Some(e) = write_list(ctx, key)?.and_then(|l| l.pop(end)) else {
+        let Some(e) = ctx.write::<List>(key)?.and_then(|l| l.pop(end)) else {
             continue;
         };
         ctx.dirty += 1;
-        drop_if_empty(ctx, key);
+        ctx.drop_if_empty(key);
         return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), Reply::Bulk(e)]));
     }
     Ok(Reply::NilArray)

@@ -23,6 +23,7 @@ use crate::protocol::Reply;
 use crate::server::context::HotConfig;
 use crate::shard::db::Db;
 use crate::shard::types::Encodings;
+use crate::shard::value::Typed;
 pub use error::CmdError;
 
 pub type CmdResult = Result<Reply, CmdError>;
@@ -58,6 +59,38 @@ impl<'a> KeyCtx<'a> {
             lfu: hot.lfu,
             dirty: 0,
             enc: hot.enc,
+        }
+    }
+
+    /// The value of type `T` at `key` for reading (`lookupKeyRead` +
+    /// `checkType`): `Ok(None)` when missing, WRONGTYPE for another type.
+    pub fn read<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&T>, CmdError> {
+        let now = self.now;
+        match self.db().get(key, now) {
+            None => Ok(None),
+            Some(e) => T::of(&e.value).map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The same for writing (`lookupKeyWrite` + `checkType`).
+    pub fn write<T: Typed>(&mut self, key: &[u8]) -> Result<Option<&mut T>, CmdError> {
+        let now = self.now;
+        match self.db().get_mut(key, now) {
+            None => Ok(None),
+            Some(e) => T::of_mut(&mut e.value).map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// Deletes `key` if it holds an emptied collection: no key ever holds an
+    /// empty list, hash, set or sorted set.
+    pub fn drop_if_empty(&mut self, key: &[u8]) {
+        let now = self.now;
+        if self
+            .db()
+            .peek(key, now)
+            .is_some_and(|e| e.value.is_empty_collection())
+        {
+            self.db().remove(key, now);
         }
     }
 

@@ -22,26 +22,6 @@ use crate::shard::value::Value;
 use crate::util::num;
 use crate::util::rng::Rng;
 
-/// The set at `key` for reading (`lookupKeyRead` + `checkType`).
-fn read_set<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a Set>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get(key, now).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::Set(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The set at `key` for writing (`lookupKeyWrite` + `checkType`).
-fn write_set<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a mut Set>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get_mut(key, now).map(|e| &mut e.value) {
-        None => Ok(None),
-        Some(Value::Set(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
 /// A set already looked up (and type-checked) by this command: no second
 /// hit in the stats.
 fn peek_set<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Option<&'a Set> {
@@ -49,15 +29,6 @@ fn peek_set<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Option<&'a Set> {
     match ctx.db().peek(key, now).map(|e| &e.value) {
         Some(Value::Set(s)) => Some(s),
         _ => None,
-    }
-}
-
-/// Deletes `key` if its set became empty.
-fn drop_if_empty(ctx: &mut KeyCtx, key: &[u8]) {
-    let now = ctx.now;
-    let empty = matches!(ctx.db().peek(key, now), Some(e) if matches!(&e.value, Value::Set(s) if s.is_empty()));
-    if empty {
-        ctx.db().remove(key, now);
     }
 }
 
@@ -86,7 +57,7 @@ pub fn sadd(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let members = &argv[2..];
     let max = ctx.enc.set_max_intset_entries;
     let mut added = 0;
-    match write_set(ctx, key)? {
+    match ctx.write::<Set>(key)? {
         Some(s) => {
             for m in members {
                 added += usize::from(s.add(m, max));
@@ -109,7 +80,7 @@ pub fn sadd(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// last member (`sremCommand` stops there).
 pub fn srem(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let Some(s) = write_set(ctx, key)? else {
+    let Some(s) = ctx.write::<Set>(key)? else {
         return Ok(Reply::Integer(0));
     };
     let mut removed = 0;
@@ -122,25 +93,27 @@ pub fn srem(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         }
     }
     ctx.dirty += removed;
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     Ok(Reply::Integer(removed as i64))
 }
 
 pub fn scard(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(
-        read_set(ctx, &argv[1])?.map_or(0, Set::len) as i64
+        ctx.read::<Set>(&argv[1])?.map_or(0, Set::len) as i64,
     ))
 }
 
 pub fn sismember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let found = read_set(ctx, &argv[1])?.is_some_and(|s| s.contains(&argv[2]));
+    let found = ctx
+        .read::<Set>(&argv[1])?
+        .is_some_and(|s| s.contains(&argv[2]));
     Ok(Reply::Integer(i64::from(found)))
 }
 
 /// SMISMEMBER key member [member ...]: 1 / 0 per member (integers in RESP3
 /// too); a missing key is a set without members.
 pub fn smismember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let set = read_set(ctx, &argv[1])?;
+    let set = ctx.read::<Set>(&argv[1])?;
     Ok(Reply::Array(
         argv[2..]
             .iter()
@@ -160,18 +133,18 @@ pub fn smove(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         Some(Value::Set(_)) => {}
         Some(_) => return Err(CmdError::WrongType),
     }
-    write_set(ctx, dst)?;
+    ctx.write::<Set>(dst)?;
     if src == dst {
         let found = peek_set(ctx, src).is_some_and(|s| s.contains(member));
         return Ok(Reply::Integer(i64::from(found)));
     }
-    if !write_set(ctx, src)?.is_some_and(|s| s.remove(member)) {
+    if !ctx.write::<Set>(src)?.is_some_and(|s| s.remove(member)) {
         return Ok(Reply::Integer(0));
     }
-    drop_if_empty(ctx, src);
+    ctx.drop_if_empty(src);
     ctx.dirty += 1;
     let max = ctx.enc.set_max_intset_entries;
-    let added = match write_set(ctx, dst)? {
+    let added = match ctx.write::<Set>(dst)? {
         Some(s) => s.add(member, max),
         None => {
             let mut s = Set::for_first(member);
@@ -198,7 +171,7 @@ pub fn spop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     };
     let mut rng = rng(ctx);
     let max = ctx.enc.set_max_intset_entries;
-    let Some(s) = write_set(ctx, key)? else {
+    let Some(s) = ctx.write::<Set>(key)? else {
         return Ok(match count {
             Some(_) => set_reply(Vec::new()),
             None => Reply::Nil,
@@ -228,7 +201,7 @@ pub fn spop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
             set_reply(items)
         }
     };
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     Ok(reply)
 }
 
@@ -240,7 +213,8 @@ pub fn srandmember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
     let Some(raw) = argv.get(2) else {
         let mut rng = rng(ctx);
-        return Ok(read_set(ctx, key)?
+        return Ok(ctx
+            .read::<Set>(key)?
             .and_then(|s| s.random(&mut rng))
             .map_or(Reply::Nil, Reply::Bulk));
     };
@@ -259,7 +233,7 @@ pub fn srandmember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     // members by default), past which the reply is Redis's range error
     // with that bound.
     let max_repeats = i64::try_from(ctx.proto_max_bulk_len / 64).unwrap_or(i64::MAX);
-    let Some(s) = read_set(ctx, key)? else {
+    let Some(s) = ctx.read::<Set>(key)? else {
         return Ok(Reply::Array(Vec::new()));
     };
     if count < -max_repeats {
@@ -289,7 +263,7 @@ fn range_error(low: i64) -> CmdError {
 /// missing key. Returns each key's size, None when missing.
 fn sizes(ctx: &mut KeyCtx, keys: &[Bytes]) -> Result<Vec<Option<usize>>, CmdError> {
     keys.iter()
-        .map(|k| read_set(ctx, k).map(|s| s.map(Set::len)))
+        .map(|k| ctx.read::<Set>(k).map(|s| s.map(Set::len)))
         .collect()
 }
 
@@ -481,7 +455,7 @@ pub fn sdiffstore(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// the options), then the options; MATCH filters after the step.
 pub fn sscan(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let cursor = scan_cursor(&argv[2])?;
-    let Some(s) = read_set(ctx, &argv[1])? else {
+    let Some(s) = ctx.read::<Set>(&argv[1])? else {
         return Ok(scan_reply(0, Vec::new()));
     };
     let opts = ScanOpts::parse(&argv[3..])?;

@@ -13,18 +13,6 @@ use crate::shard::types::string::{self as strops, LongDouble};
 use crate::shard::value::{StrValue, Value};
 use crate::util::num;
 
-/// The string stored at `key`: `Ok(None)` if missing, WRONGTYPE otherwise.
-fn read_str<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a StrValue>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Str(s) => Ok(Some(s)),
-            _ => Err(CmdError::WrongType),
-        },
-    }
-}
-
 fn str_reply(v: Option<&StrValue>) -> Reply {
     match v {
         Some(s) => Reply::Bulk(s.to_bytes()),
@@ -193,7 +181,7 @@ pub fn set(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     };
     // With GET, the old value (or WRONGTYPE) is the reply whatever happens.
     let old = if opts.get {
-        read_str(ctx, key)?.map(StrValue::to_bytes)
+        ctx.read::<StrValue>(key)?.map(StrValue::to_bytes)
     } else {
         None
     };
@@ -237,17 +225,17 @@ pub fn psetex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 }
 
 pub fn get(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    Ok(str_reply(read_str(ctx, &argv[1])?))
+    Ok(str_reply(ctx.read::<StrValue>(&argv[1])?))
 }
 
 pub fn getset(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let old = read_str(ctx, &argv[1])?.map(StrValue::to_bytes);
+    let old = ctx.read::<StrValue>(&argv[1])?.map(StrValue::to_bytes);
     store(ctx, &argv[1], new_str(&argv[2]), Ttl::Clear);
     Ok(old.map_or(Reply::Nil, Reply::Bulk))
 }
 
 pub fn getdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let old = read_str(ctx, &argv[1])?.map(StrValue::to_bytes);
+    let old = ctx.read::<StrValue>(&argv[1])?.map(StrValue::to_bytes);
     if old.is_some() {
         let now = ctx.now;
         ctx.db().remove(&argv[1], now);
@@ -262,7 +250,7 @@ pub fn getdel(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn getex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
     let opts = parse_str_opts(&argv[2..], false)?;
-    let Some(val) = read_str(ctx, key)?.map(StrValue::to_bytes) else {
+    let Some(val) = ctx.read::<StrValue>(key)?.map(StrValue::to_bytes) else {
         return Ok(Reply::Nil);
     };
     let now = ctx.now;
@@ -342,7 +330,7 @@ fn check_len(ctx: &KeyCtx, len: u64) -> Result<(), CmdError> {
 
 pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let (key, extra) = (&argv[1], &argv[2]);
-    let cur_len = read_str(ctx, key)?.map(StrValue::len);
+    let cur_len = ctx.read::<StrValue>(key)?.map(StrValue::len);
     let now = ctx.now;
     match cur_len {
         None => {
@@ -371,7 +359,7 @@ pub fn append(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 
 pub fn strlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(
-        read_str(ctx, &argv[1])?.map_or(0, StrValue::len) as i64,
+        ctx.read::<StrValue>(&argv[1])?.map_or(0, StrValue::len) as i64,
     ))
 }
 
@@ -429,7 +417,7 @@ pub fn decrby(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// key's TTL.
 pub fn incrbyfloat(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let cur = match read_str(ctx, key)? {
+    let cur = match ctx.read::<StrValue>(key)? {
         None => LongDouble::Finite {
             neg: false,
             mant: 0,
@@ -459,7 +447,7 @@ pub fn getrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let start = parse_i64(&argv[2])?;
     let end = parse_i64(&argv[3])?;
     let mut scratch = Vec::new();
-    Ok(match read_str(ctx, &argv[1])? {
+    Ok(match ctx.read::<StrValue>(&argv[1])? {
         None => Reply::Bulk(Bytes::new()),
         Some(s) => Reply::Bulk(Bytes::copy_from_slice(strops::getrange(
             s.as_slice(&mut scratch),
@@ -477,7 +465,7 @@ pub fn setrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         return Err(CmdError::OffsetOutOfRange);
     }
     let offset = offset as u64;
-    let cur_len = read_str(ctx, key)?.map(StrValue::len);
+    let cur_len = ctx.read::<StrValue>(key)?.map(StrValue::len);
     let now = ctx.now;
     match cur_len {
         None => {
@@ -532,7 +520,7 @@ pub fn setbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         b"0" => false,
         _ => return Err(CmdError::BitValue),
     };
-    let exists = read_str(ctx, key)?.is_some();
+    let exists = ctx.read::<StrValue>(key)?.is_some();
     let now = ctx.now;
     ctx.dirty += 1;
     if !exists {
@@ -558,7 +546,7 @@ pub fn setbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn getbit(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let offset = bit_offset(&argv[2], ctx)?;
     let mut scratch = Vec::new();
-    Ok(Reply::Integer(match read_str(ctx, &argv[1])? {
+    Ok(Reply::Integer(match ctx.read::<StrValue>(&argv[1])? {
         None => 0,
         Some(s) => strops::getbit(s.as_slice(&mut scratch), offset) as i64,
     }))
@@ -580,7 +568,7 @@ fn bit_unit(raw: &[u8]) -> Result<strops::BitUnit, CmdError> {
 /// parsed before the unit, and both negative with start > end is 0 at once).
 pub fn bitcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut scratch = Vec::new();
-    let Some(s) = read_str(ctx, &argv[1])? else {
+    let Some(s) = ctx.read::<StrValue>(&argv[1])? else {
         return Ok(Reply::Integer(0));
     };
     let s = s.as_slice(&mut scratch);
@@ -612,7 +600,7 @@ pub fn bitpos(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         _ => return Err(CmdError::err("The bit argument must be 1 or 0.")),
     };
     let mut scratch = Vec::new();
-    let Some(s) = read_str(ctx, &argv[1])? else {
+    let Some(s) = ctx.read::<StrValue>(&argv[1])? else {
         return Ok(Reply::Integer(strops::bitpos_missing_key(bit)));
     };
     let s = s.as_slice(&mut scratch);
@@ -651,7 +639,7 @@ pub fn bitop(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let mut values: Vec<Vec<u8>> = Vec::with_capacity(srcs.len());
     for k in srcs {
         let mut scratch = Vec::new();
-        values.push(match read_str(ctx, k)? {
+        values.push(match ctx.read::<StrValue>(k)? {
             None => Vec::new(),
             Some(s) => s.as_slice(&mut scratch).to_vec(),
         });
@@ -695,11 +683,13 @@ pub fn lcs(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         ));
     }
     let mut s1 = Vec::new();
-    let a = read_str(ctx, k1)?
+    let a = ctx
+        .read::<StrValue>(k1)?
         .map(|s| s.as_slice(&mut s1).to_vec())
         .unwrap_or_default();
     let mut s2 = Vec::new();
-    let b = read_str(ctx, k2)?
+    let b = ctx
+        .read::<StrValue>(k2)?
         .map(|s| s.as_slice(&mut s2).to_vec())
         .unwrap_or_default();
     if strops::lcs_table_too_big(a.len(), b.len(), ctx.proto_max_bulk_len) {

@@ -199,6 +199,51 @@ impl Value {
     }
 }
 
+/// A value type a command can ask a key for (`checkType`): the variant's
+/// contents, or `None` for a key of another type.
+pub trait Typed {
+    fn of(v: &Value) -> Option<&Self>;
+    fn of_mut(v: &mut Value) -> Option<&mut Self>;
+}
+
+macro_rules! typed {
+    ($t:ty, $variant:ident) => {
+        impl Typed for $t {
+            fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn of_mut(v: &mut Value) -> Option<&mut Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+typed!(StrValue, Str);
+typed!(List, List);
+typed!(Hash, Hash);
+typed!(Set, Set);
+typed!(ZSet, ZSet);
+
+impl Value {
+    /// A collection with nothing left in it (its key must go).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(m) => m.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
+        }
+    }
+}
+
 /// One key's entry: value, absolute expiry (unix ms, 0 = persistent) and the
 /// LRU clock of the last access (seconds), for OBJECT IDLETIME.
 #[derive(Clone, Debug, PartialEq)]

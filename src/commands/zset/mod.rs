@@ -34,36 +34,6 @@ use crate::shard::types::zset::{AddFlags, AddOutcome, ZSet};
 use crate::shard::value::Value;
 use crate::util::num;
 
-/// The sorted set at `key` for reading (`lookupKeyRead` + `checkType`).
-fn read_zset<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a ZSet>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get(key, now).map(|e| &e.value) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The sorted set at `key` for writing (`lookupKeyWrite` + `checkType`).
-fn write_zset<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<Option<&'a mut ZSet>, CmdError> {
-    let now = ctx.now;
-    match ctx.db().get_mut(key, now).map(|e| &mut e.value) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// Deletes `key` if its set became empty (every command that removes
-/// members does this, as `zsetDel` callers and `genericZpopCommand`).
-fn drop_if_empty(ctx: &mut KeyCtx, key: &[u8]) {
-    let now = ctx.now;
-    let empty = matches!(ctx.db().peek(key, now), Some(e) if matches!(&e.value, Value::ZSet(z) if z.is_empty()));
-    if empty {
-        ctx.db().remove(key, now);
-    }
-}
-
 /// Stores a command's result set at `dst` (ZUNIONSTORE, ZRANGESTORE, …):
 /// replaces whatever was there (TTL included) and answers its size; an
 /// empty result deletes `dst` instead and answers 0
@@ -183,7 +153,7 @@ fn zadd_generic(ctx: &mut KeyCtx, argv: &[Bytes], incr: bool) -> CmdResult {
         .collect::<Result<Vec<f64>, CmdError>>()?;
     let now = ctx.now;
     let enc = ctx.enc;
-    if write_zset(ctx, key)?.is_none() {
+    if ctx.write::<ZSet>(key)?.is_none() {
         if f.xx {
             return Ok(if f.incr {
                 Reply::Nil
@@ -194,7 +164,7 @@ fn zadd_generic(ctx: &mut KeyCtx, argv: &[Bytes], incr: bool) -> CmdResult {
         let z = ZSet::new_for_add(&enc, rest[1].len());
         ctx.db().insert(key, Value::ZSet(z), 0, now);
     }
-    let Some(z) = write_zset(ctx, key)? else {
+    let Some(z) = ctx.write::<ZSet>(key)? else {
         return Err(CmdError::err("internal error: sorted set vanished"));
     };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0);
@@ -214,7 +184,7 @@ fn zadd_generic(ctx: &mut KeyCtx, argv: &[Bytes], incr: bool) -> CmdResult {
         processed += 1;
     }
     ctx.dirty += (added + updated) as u64;
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     if nan {
         return Err(CmdError::err("resulting score is not a number (NaN)"));
     }
@@ -234,7 +204,7 @@ fn zadd_generic(ctx: &mut KeyCtx, argv: &[Bytes], incr: bool) -> CmdResult {
 /// ZREM key member [member ...]: how many were there.
 pub fn zrem(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let key = &argv[1];
-    let Some(z) = write_zset(ctx, key)? else {
+    let Some(z) = ctx.write::<ZSet>(key)? else {
         return Ok(Reply::Integer(0));
     };
     let mut deleted = 0i64;
@@ -247,18 +217,19 @@ pub fn zrem(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         }
     }
     ctx.dirty += deleted as u64;
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     Ok(Reply::Integer(deleted))
 }
 
 pub fn zcard(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Integer(
-        read_zset(ctx, &argv[1])?.map_or(0, ZSet::len) as i64,
+        ctx.read::<ZSet>(&argv[1])?.map_or(0, ZSet::len) as i64,
     ))
 }
 
 pub fn zscore(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    Ok(read_zset(ctx, &argv[1])?
+    Ok(ctx
+        .read::<ZSet>(&argv[1])?
         .and_then(|z| z.score(&argv[2]))
         .map_or(Reply::Nil, Reply::Double))
 }
@@ -266,7 +237,7 @@ pub fn zscore(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// ZMSCORE key member [member ...]: a score or nil per member (all nil for
 /// a missing key).
 pub fn zmscore(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
-    let z = read_zset(ctx, &argv[1])?;
+    let z = ctx.read::<ZSet>(&argv[1])?;
     Ok(Reply::Array(
         argv[2..]
             .iter()
@@ -276,7 +247,7 @@ pub fn zmscore(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 }
 
 fn rank_generic(ctx: &mut KeyCtx, argv: &[Bytes], rev: bool) -> CmdResult {
-    let Some(z) = read_zset(ctx, &argv[1])? else {
+    let Some(z) = ctx.read::<ZSet>(&argv[1])? else {
         return Ok(Reply::Nil);
     };
     Ok(match z.rank(&argv[2]) {
@@ -319,12 +290,12 @@ pub fn pop(
     end: PopEnd,
     count: usize,
 ) -> Result<Option<Popped>, CmdError> {
-    let Some(z) = write_zset(ctx, key)? else {
+    let Some(z) = ctx.write::<ZSet>(key)? else {
         return Ok(None);
     };
     let items = z.pop(end == PopEnd::Max, count);
     ctx.dirty += items.len() as u64;
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     Ok(Some(items))
 }
 
@@ -453,7 +424,7 @@ impl Rng {
 /// size).
 pub fn zrandmember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let Some(raw) = argv.get(2) else {
-        let Some(z) = read_zset(ctx, &argv[1])? else {
+        let Some(z) = ctx.read::<ZSet>(&argv[1])? else {
             return Ok(Reply::Nil);
         };
         let pick = Rng::new().below(z.len());
@@ -476,7 +447,7 @@ pub fn zrandmember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     if l < 0 && l.unsigned_abs() > MAX_RANDOM_REPEATS {
         return Err(CmdError::err("value is out of range"));
     }
-    let Some(z) = read_zset(ctx, &argv[1])? else {
+    let Some(z) = ctx.read::<ZSet>(&argv[1])? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let size = z.len();
@@ -512,7 +483,7 @@ pub fn zrandmember(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// bulk strings in both protocols. A listpack answers whole, cursor 0.
 pub fn zscan(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let cursor = scan_cursor(&argv[2])?;
-    let Some(z) = read_zset(ctx, &argv[1])? else {
+    let Some(z) = ctx.read::<ZSet>(&argv[1])? else {
         return Ok(scan_reply(0, Vec::new()));
     };
     let opts = ScanOpts::parse(&argv[3..])?;

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 
-use super::{drop_if_empty, members_reply, read_zset, store_result, write_zset};
+use super::{members_reply, store_result};
 use crate::commands::args::parse_i64;
 use crate::commands::error::CmdError;
 use crate::commands::{CmdResult, KeyCtx};
@@ -138,7 +138,7 @@ fn zrange_generic(
         Kind::Score => Bounds::Score(score_range(min, max)?),
         Kind::Lex => Bounds::Lex(lex_range(min, max)?),
     };
-    let items = match read_zset(ctx, &argv[src_at])? {
+    let items = match ctx.read::<ZSet>(&argv[src_at])? {
         Some(z) => select(z, &bounds, rev, offset, limit),
         None => Vec::new(),
     };
@@ -182,7 +182,7 @@ pub fn zrevrangebylex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// ZCOUNT key min max: the range is parsed before the key is looked up.
 pub fn zcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let r = score_range(&argv[2], &argv[3])?;
-    Ok(Reply::Integer(read_zset(ctx, &argv[1])?.map_or(0, |z| {
+    Ok(Reply::Integer(ctx.read::<ZSet>(&argv[1])?.map_or(0, |z| {
         let (lo, hi) = z.score_span(&r);
         hi - lo
     }) as i64))
@@ -192,7 +192,7 @@ pub fn zcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 pub fn zlexcount(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let r = lex_range(&argv[2], &argv[3])?;
     Ok(Reply::Integer(
-        read_zset(ctx, &argv[1])?.map_or(0, |z| z.lex_count(&r)) as i64,
+        ctx.read::<ZSet>(&argv[1])?.map_or(0, |z| z.lex_count(&r)) as i64,
     ))
 }
 
@@ -205,7 +205,7 @@ fn zremrange_generic(ctx: &mut KeyCtx, argv: &[Bytes], kind: Kind) -> CmdResult 
         Kind::Lex => Bounds::Lex(lex_range(&argv[2], &argv[3])?),
     };
     let key = &argv[1];
-    let Some(z) = write_zset(ctx, key)? else {
+    let Some(z) = ctx.write::<ZSet>(key)? else {
         return Ok(Reply::Integer(0));
     };
     let (start, end) = match &bounds {
@@ -229,7 +229,7 @@ fn zremrange_generic(ctx: &mut KeyCtx, argv: &[Bytes], kind: Kind) -> CmdResult 
     };
     let removed = z.remove_ranks(start, end);
     ctx.dirty += removed as u64;
-    drop_if_empty(ctx, key);
+    ctx.drop_if_empty(key);
     Ok(Reply::Integer(removed as i64))
 }
 
