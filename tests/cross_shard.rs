@@ -1625,3 +1625,61 @@ fn check_multi_exec_atomic(shards: usize) {
     assert_eq!(total[0], done[0] as i64);
 }
 per_shards!(multi_exec_atomic, super::check_multi_exec_atomic; shards_1 => 1, shards_2 => 2, shards_3 => 3);
+
+/// LMOVE between two shards is atomic: an element is always in exactly one
+/// of the lists, as seen by an isolated reader (MULTI LLEN LLEN EXEC), with
+/// a pause inside every cross-shard step (DEBUG SET-TX-DELAY, tessera only).
+fn check_lmove_atomic(shards: usize) {
+    let server = Server::start_with(shards, &["--enable-debug-command", "yes"]);
+    let mut con = server.client();
+    if common::testing_tessera() {
+        let _: () = query(&mut con, &["DEBUG", "SET-TX-DELAY", "1"]);
+    }
+    let a = "lmove:a".to_string();
+    let b = cross_key(&a, "lmove:b");
+    const N: i64 = 8;
+    let items: Vec<String> = (0..N).map(|i| i.to_string()).collect();
+    let _: () = redis::cmd("RPUSH")
+        .arg(&a)
+        .arg(&items)
+        .query(&mut con)
+        .expect("RPUSH");
+    let deadline = Instant::now() + STRESS_TIME;
+    let mover = {
+        let (mut w, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut moves = 0;
+            let (mut from, mut to) = (a, b);
+            while moves < 300 && Instant::now() < deadline {
+                let moved: Option<String> = query(&mut w, &["LMOVE", &from, &to, "RIGHT", "LEFT"]);
+                if moved.is_none() {
+                    std::mem::swap(&mut from, &mut to);
+                }
+                moves += 1;
+            }
+            moves
+        })
+    };
+    let reader = {
+        let (mut r, a, b) = (server.client(), a.clone(), b.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0;
+            while reads < 300 && Instant::now() < deadline {
+                let (x, y): (i64, i64) = redis::pipe()
+                    .atomic()
+                    .cmd("LLEN")
+                    .arg(&a)
+                    .cmd("LLEN")
+                    .arg(&b)
+                    .query(&mut r)
+                    .expect("MULTI/EXEC");
+                assert_eq!(x + y, N, "an element in neither or both lists");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let done = join_within(vec![mover, reader], JOIN_TIMEOUT);
+    assert!(done.iter().all(|n| *n > 1), "no progress: {done:?}");
+}
+per_shards!(lmove_atomic, super::check_lmove_atomic; shards_1 => 1, shards_2 => 2, shards_3 => 3);

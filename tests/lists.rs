@@ -17,6 +17,9 @@ mod common;
 use common::text::*;
 
 use common::Server;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use std::collections::{BTreeMap, VecDeque};
 
 // --- push / pop (pushGenericCommand, popGenericCommand) ---------------------
 
@@ -488,3 +491,268 @@ fn check_big_list(shards: usize) {
     assert_eq!(usage, 144);
 }
 per_shards!(big_list, super::check_big_list);
+
+// --- property test: random command sequences against a model ---------------
+
+/// Keys: `a` and `b` on different shards with 2 shards.
+const KEYS: &[&str] = &["a", "b"];
+const ITEMS: &[&str] = &["x", "y", "z", "1", "22"];
+
+#[derive(Clone, Debug)]
+enum Op {
+    Push(usize, bool, Vec<usize>),
+    Pop(usize, bool, Option<usize>),
+    Move(usize, usize, bool, bool),
+    Range(usize, i64, i64),
+    Index(usize, i64),
+    Set(usize, i64, usize),
+    Rem(usize, i64, usize),
+    Trim(usize, i64, i64),
+    Insert(usize, bool, usize, usize),
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    let key = 0..KEYS.len();
+    let item = 0..ITEMS.len();
+    let index = -6..6i64;
+    prop_oneof![
+        4 => (key.clone(), any::<bool>(), prop::collection::vec(item.clone(), 1..4))
+            .prop_map(|(k, l, v)| Op::Push(k, l, v)),
+        2 => (key.clone(), any::<bool>(), prop::option::of(0..4usize))
+            .prop_map(|(k, l, n)| Op::Pop(k, l, n)),
+        2 => (key.clone(), key.clone(), any::<bool>(), any::<bool>())
+            .prop_map(|(s, d, f, t)| Op::Move(s, d, f, t)),
+        2 => (key.clone(), index.clone(), index.clone()).prop_map(|(k, a, b)| Op::Range(k, a, b)),
+        1 => (key.clone(), index.clone()).prop_map(|(k, i)| Op::Index(k, i)),
+        1 => (key.clone(), index.clone(), item.clone()).prop_map(|(k, i, v)| Op::Set(k, i, v)),
+        1 => (key.clone(), -3..3i64, item.clone()).prop_map(|(k, n, v)| Op::Rem(k, n, v)),
+        1 => (key.clone(), index.clone(), index).prop_map(|(k, a, b)| Op::Trim(k, a, b)),
+        1 => (key, any::<bool>(), item.clone(), item)
+            .prop_map(|(k, after, p, v)| Op::Insert(k, after, p, v)),
+    ]
+}
+
+/// Redis's index normalisation: `start..=end` clamped, or empty.
+fn span(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
+    let n = len as i64;
+    let s = if start < 0 { (n + start).max(0) } else { start };
+    let e = if end < 0 { n + end } else { end.min(n - 1) };
+    (s <= e && s < n && e >= 0).then(|| (s as usize, e as usize))
+}
+
+fn at(len: usize, i: i64) -> Option<usize> {
+    let i = if i < 0 { len as i64 + i } else { i };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+fn bulk_values(items: &[String]) -> redis::Value {
+    redis::Value::Array(
+        items
+            .iter()
+            .map(|s| redis::Value::BulkString(s.as_bytes().to_vec()))
+            .collect(),
+    )
+}
+
+fn bulk_value(s: Option<&String>) -> redis::Value {
+    s.map_or(redis::Value::Nil, |s| {
+        redis::Value::BulkString(s.as_bytes().to_vec())
+    })
+}
+
+/// Applies one op to the model and returns the reply Redis gives (`None`:
+/// an error reply).
+fn model_apply(m: &mut BTreeMap<&'static str, VecDeque<String>>, op: &Op) -> Option<redis::Value> {
+    use redis::Value as V;
+    let ok = || V::Okay;
+    let out = match op {
+        Op::Push(k, left, items) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            for &i in items {
+                if *left {
+                    l.push_front(ITEMS[i].to_string());
+                } else {
+                    l.push_back(ITEMS[i].to_string());
+                }
+            }
+            V::Int(l.len() as i64)
+        }
+        Op::Pop(k, left, count) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            let existed = !l.is_empty();
+            let mut take = || if *left { l.pop_front() } else { l.pop_back() };
+            match count {
+                None => bulk_value(take().as_ref()),
+                Some(_) if !existed => V::Nil,
+                Some(n) => bulk_values(&(0..*n).map_while(|_| take()).collect::<Vec<_>>()),
+            }
+        }
+        Op::Move(s, d, from_left, to_left) => {
+            let v = m.entry(KEYS[*s]).or_default();
+            let popped = if *from_left {
+                v.pop_front()
+            } else {
+                v.pop_back()
+            };
+            if let Some(e) = &popped {
+                let dst = m.entry(KEYS[*d]).or_default();
+                if *to_left {
+                    dst.push_front(e.clone());
+                } else {
+                    dst.push_back(e.clone());
+                }
+            }
+            bulk_value(popped.as_ref())
+        }
+        Op::Range(k, a, b) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            let items: Vec<String> = span(l.len(), *a, *b)
+                .map(|(s, e)| l.range(s..=e).cloned().collect())
+                .unwrap_or_default();
+            bulk_values(&items)
+        }
+        Op::Index(k, i) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            bulk_value(at(l.len(), *i).map(|i| &l[i]))
+        }
+        Op::Set(k, i, v) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            // No such key, or index out of range: an error.
+            let i = at(l.len(), *i)?;
+            l[i] = ITEMS[*v].to_string();
+            ok()
+        }
+        Op::Rem(k, n, v) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            let target = ITEMS[*v];
+            let limit = if *n == 0 {
+                usize::MAX
+            } else {
+                n.unsigned_abs() as usize
+            };
+            let mut removed = 0;
+            if *n >= 0 {
+                let mut i = 0;
+                while i < l.len() && removed < limit {
+                    if l[i] == target {
+                        l.remove(i);
+                        removed += 1;
+                    } else {
+                        i += 1;
+                    }
+                }
+            } else {
+                let mut i = l.len();
+                while i > 0 && removed < limit {
+                    i -= 1;
+                    if l[i] == target {
+                        l.remove(i);
+                        removed += 1;
+                    }
+                }
+            }
+            V::Int(removed as i64)
+        }
+        Op::Trim(k, a, b) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            let kept: VecDeque<String> = span(l.len(), *a, *b)
+                .map(|(s, e)| l.range(s..=e).cloned().collect())
+                .unwrap_or_default();
+            *l = kept;
+            ok()
+        }
+        Op::Insert(k, after, p, v) => {
+            let l = m.entry(KEYS[*k]).or_default();
+            if l.is_empty() {
+                V::Int(0)
+            } else {
+                match l.iter().position(|e| e == ITEMS[*p]) {
+                    Some(i) => {
+                        l.insert(if *after { i + 1 } else { i }, ITEMS[*v].to_string());
+                        V::Int(l.len() as i64)
+                    }
+                    None => V::Int(-1),
+                }
+            }
+        }
+    };
+    m.retain(|_, l| !l.is_empty());
+    Some(out)
+}
+
+fn op_args(op: &Op) -> Vec<String> {
+    let side = |left: bool| if left { "LEFT" } else { "RIGHT" }.to_string();
+    let s = |v: &str| v.to_string();
+    match op {
+        Op::Push(k, left, items) => {
+            let mut a = vec![s(if *left { "LPUSH" } else { "RPUSH" }), s(KEYS[*k])];
+            a.extend(items.iter().map(|&i| s(ITEMS[i])));
+            a
+        }
+        Op::Pop(k, left, count) => {
+            let mut a = vec![s(if *left { "LPOP" } else { "RPOP" }), s(KEYS[*k])];
+            a.extend(count.map(|n| n.to_string()));
+            a
+        }
+        Op::Move(src, dst, f, t) => {
+            vec![s("LMOVE"), s(KEYS[*src]), s(KEYS[*dst]), side(*f), side(*t)]
+        }
+        Op::Range(k, a, b) => vec![s("LRANGE"), s(KEYS[*k]), a.to_string(), b.to_string()],
+        Op::Index(k, i) => vec![s("LINDEX"), s(KEYS[*k]), i.to_string()],
+        Op::Set(k, i, v) => vec![s("LSET"), s(KEYS[*k]), i.to_string(), s(ITEMS[*v])],
+        Op::Rem(k, n, v) => vec![s("LREM"), s(KEYS[*k]), n.to_string(), s(ITEMS[*v])],
+        Op::Trim(k, a, b) => vec![s("LTRIM"), s(KEYS[*k]), a.to_string(), b.to_string()],
+        Op::Insert(k, after, p, v) => vec![
+            s("LINSERT"),
+            s(KEYS[*k]),
+            s(if *after { "AFTER" } else { "BEFORE" }),
+            s(ITEMS[*p]),
+            s(ITEMS[*v]),
+        ],
+    }
+}
+
+fn run_ops(con: &mut redis::Connection, ops: &[Op]) -> Result<(), TestCaseError> {
+    let _: () = redis::cmd("FLUSHALL").query(con).expect("FLUSHALL");
+    let mut model: BTreeMap<&'static str, VecDeque<String>> = BTreeMap::new();
+    for op in ops {
+        let want = model_apply(&mut model, op);
+        let args = op_args(op);
+        let got = redis::cmd(&args[0])
+            .arg(&args[1..])
+            .query::<redis::Value>(con)
+            .ok();
+        prop_assert_eq!(&got, &want, "{:?}", op);
+        for k in KEYS {
+            let items: Vec<String> = redis::cmd("LRANGE")
+                .arg(*k)
+                .arg(0)
+                .arg(-1)
+                .query(con)
+                .expect("LRANGE");
+            let model_items: Vec<String> = model
+                .get(k)
+                .map(|l| l.iter().cloned().collect())
+                .unwrap_or_default();
+            prop_assert_eq!(items, model_items, "{} after {:?}", k, op);
+        }
+    }
+    Ok(())
+}
+
+fn check_model(shards: usize) {
+    let server = Server::start(shards);
+    let con = std::cell::RefCell::new(server.client());
+    let mut runner = TestRunner::new(Config {
+        cases: 200,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&prop::collection::vec(op_strategy(), 1..12), |ops| {
+        run_ops(&mut con.borrow_mut(), &ops)
+    });
+    if let Err(e) = result {
+        panic!("lists disagree with the model: {e}");
+    }
+}
+per_shards!(model, super::check_model);
