@@ -537,7 +537,7 @@ fn span(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
     let n = len as i64;
     let s = if start < 0 { (n + start).max(0) } else { start };
     let e = if end < 0 { n + end } else { end.min(n - 1) };
-    (s <= e && s < n && e >= 0).then(|| (s as usize, e as usize))
+    (s <= e && s < n && e >= 0).then_some((s as usize, e as usize))
 }
 
 fn at(len: usize, i: i64) -> Option<usize> {
