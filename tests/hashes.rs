@@ -889,16 +889,11 @@ fn op_key(op: &Op) -> usize {
 fn model_listpack() {
     let server = Server::start(2);
     let c = RefCell::new(Client::new(&server));
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 200,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    runner
-        .run(&prop::collection::vec(op(), 1..25), |ops| {
-            run_ops(&mut c.borrow_mut(), &ops, true)
-        })
-        .unwrap();
+    common::check_model(
+        prop::collection::vec(op(), 1..25),
+        |ops| run_ops(&mut c.borrow_mut(), &ops, true),
+        "hashes",
+    );
 }
 
 /// Hashtables (tiny limits): the same data, order unspecified.
@@ -914,16 +909,11 @@ fn model_hashtable() {
         ],
     );
     let c = RefCell::new(Client::new(&server));
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 200,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    runner
-        .run(&prop::collection::vec(op(), 1..25), |ops| {
-            run_ops(&mut c.borrow_mut(), &ops, false)
-        })
-        .unwrap();
+    common::check_model(
+        prop::collection::vec(op(), 1..25),
+        |ops| run_ops(&mut c.borrow_mut(), &ops, false),
+        "hashes",
+    );
 }
 
 /// The command table entries COMMAND reports (arity, flags, keys, ACL).

@@ -18,7 +18,7 @@ use common::text::*;
 
 use common::Server;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use std::collections::{BTreeMap, VecDeque};
 
 // --- push / pop (pushGenericCommand, popGenericCommand) ---------------------
@@ -743,16 +743,10 @@ fn run_ops(con: &mut redis::Connection, ops: &[Op]) -> Result<(), TestCaseError>
 fn check_model(shards: usize) {
     let server = Server::start(shards);
     let con = std::cell::RefCell::new(server.client());
-    let mut runner = TestRunner::new(Config {
-        cases: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let result = runner.run(&prop::collection::vec(op_strategy(), 1..12), |ops| {
-        run_ops(&mut con.borrow_mut(), &ops)
-    });
-    if let Err(e) = result {
-        panic!("lists disagree with the model: {e}");
-    }
+    common::check_model(
+        prop::collection::vec(op_strategy(), 1..12),
+        |ops| run_ops(&mut con.borrow_mut(), &ops),
+        "lists",
+    );
 }
 per_shards!(model, super::check_model);

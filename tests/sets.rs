@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use common::text::*;
 use common::{slot, wait_until, Server};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 
 fn set_of(items: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = items.iter().map(|s| s.to_string()).collect();
@@ -925,17 +925,11 @@ fn check_model(shards: usize) {
     let max = MAX_INTSET.to_string();
     let server = Server::start_with(shards, &["--set-max-intset-entries", &max]);
     let con = RefCell::new(server.client());
-    let mut runner = TestRunner::new(Config {
-        cases: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let result = runner.run(&prop::collection::vec(op_strategy(), 1..12), |ops| {
-        run_ops(&mut con.borrow_mut(), &ops)
-    });
-    if let Err(e) = result {
-        panic!("sets disagree with the model: {e}");
-    }
+    common::check_model(
+        prop::collection::vec(op_strategy(), 1..12),
+        |ops| run_ops(&mut con.borrow_mut(), &ops),
+        "sets",
+    );
 }
 per_shards!(model, super::check_model);
 

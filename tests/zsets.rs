@@ -2005,7 +2005,6 @@ mod model {
 }
 
 fn check_model(shards: usize) {
-    use proptest::test_runner::{Config, TestRunner};
     let entries = model::MAX_ENTRIES.to_string();
     let value = model::MAX_VALUE.to_string();
     let server = Server::start_with(
@@ -2018,26 +2017,22 @@ fn check_model(shards: usize) {
         ],
     );
     let client = std::cell::RefCell::new(Client::new(&server));
-    let mut runner = TestRunner::new(Config {
-        cases: 200,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let ops = proptest::collection::vec(model::op(), 1..25);
-    let result = runner.run(&ops, |ops| {
-        let mut c = client.borrow_mut();
-        proptest::prop_assert_eq!(c.q("FLUSHALL"), OK);
-        let mut m = model::Model::default();
-        for op in &ops {
-            let (line, want) = m.apply(op);
-            let got = c.q(&line);
-            proptest::prop_assert_eq!(got, want, "reply to `{}`", line);
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("{e}");
-    }
+    common::check_model(
+        ops,
+        |ops| {
+            let mut c = client.borrow_mut();
+            proptest::prop_assert_eq!(c.q("FLUSHALL"), OK);
+            let mut m = model::Model::default();
+            for op in &ops {
+                let (line, want) = m.apply(op);
+                let got = c.q(&line);
+                proptest::prop_assert_eq!(got, want, "reply to `{}`", line);
+            }
+            Ok(())
+        },
+        "sorted sets",
+    );
 }
 per_shards!(model_agrees, super::check_model);
 

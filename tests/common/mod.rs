@@ -831,3 +831,20 @@ pub fn scan_all(con: &mut redis::Connection, extra: &[&str]) -> Vec<String> {
         }
     }
 }
+
+/// Runs a model property test: 200 random command sequences (no failure
+/// files), each through `check`; panics with the shrunk failing sequence.
+pub fn check_model<S: proptest::strategy::Strategy>(
+    sequences: S,
+    check: impl Fn(S::Value) -> Result<(), proptest::test_runner::TestCaseError>,
+    what: &str,
+) {
+    let mut runner = proptest::test_runner::TestRunner::new(proptest::test_runner::Config {
+        cases: 200,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    });
+    if let Err(e) = runner.run(&sequences, check) {
+        panic!("{what} disagree with the model: {e}");
+    }
+}
