@@ -39,10 +39,15 @@ fn has_option(argv: &[Bytes], from: usize, names: &[&str]) -> bool {
 /// reply and the db it ran in; `None` = `argv` itself.
 pub fn effect(argv: &[Bytes], reply: &Reply, db: &mut Db, now: u64) -> Option<Vec<Vec<Bytes>>> {
     let name = argv.first()?;
-    let lower = name.to_ascii_lowercase();
+    // Lower-cased on the stack: this runs for every write.
+    let mut buf = [0u8; 16];
+    let lower = buf.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let lower: &[u8] = lower;
     let key = argv.get(1)?;
     let one = |cmd: Vec<Bytes>| Some(vec![cmd]);
-    match lower.as_slice() {
+    match lower {
         b"set" if has_option(argv, 3, &["EX", "PX"]) => string_state(key, db, now),
         b"setex" | b"psetex" | b"incrbyfloat" => string_state(key, db, now),
         b"expire" | b"pexpire" => ttl_state(key, db, now),
@@ -82,7 +87,7 @@ pub fn effect(argv: &[Bytes], reply: &Reply, db: &mut Db, now: u64) -> Option<Ve
             let Some(Reply::Bulk(k)) = items.first() else {
                 return None;
             };
-            let pop = match lower.as_slice() {
+            let pop = match lower {
                 b"blpop" => "LPOP",
                 b"brpop" => "RPOP",
                 b"bzpopmin" => "ZPOPMIN",
@@ -116,7 +121,7 @@ pub fn effect(argv: &[Bytes], reply: &Reply, db: &mut Db, now: u64) -> Option<Ve
             let left = argv
                 .get(at)
                 .is_some_and(|w| w.eq_ignore_ascii_case(b"LEFT") || w.eq_ignore_ascii_case(b"MIN"));
-            let pop = match (lower.as_slice(), left) {
+            let pop = match (lower, left) {
                 (b"blmpop", true) => "LPOP",
                 (b"blmpop", false) => "RPOP",
                 (_, true) => "ZPOPMIN",

@@ -271,8 +271,10 @@ impl ShardCtx {
             if dirty > 0 {
                 let effect =
                     crate::commands::propagate::effect(argv, &reply, &mut shard.dbs[db], now);
-                let cmds = effect.unwrap_or_else(|| vec![argv.to_vec()]);
-                shard.repl.append(db, &cmds);
+                match effect {
+                    Some(cmds) => shard.repl.append(db, &cmds),
+                    None => shard.repl.append_one(db, argv),
+                }
             }
             (reply, dirty > 0)
         };

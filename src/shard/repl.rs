@@ -40,51 +40,53 @@ impl ReplStream {
     /// Appends one write: its commands, in `db`. Several commands (the
     /// parts of one cross-shard write) go inside MULTI / EXEC.
     pub fn append(&mut self, db: usize, cmds: &[Vec<Bytes>]) {
-        if cmds.is_empty() {
-            return;
+        match cmds {
+            [] => {}
+            [one] => self.append_one(db, one),
+            _ => {
+                let start = self.begin(db);
+                put(&mut self.backlog, &[b"MULTI".as_slice()]);
+                for cmd in cmds {
+                    put(&mut self.backlog, cmd);
+                }
+                put(&mut self.backlog, &[b"EXEC".as_slice()]);
+                self.end(start);
+            }
         }
-        let start = self.backlog.len();
-        if self.db != Some(db) {
-            let n = db.to_string();
-            self.put(&[b"SELECT", n.as_bytes()]);
-            self.db = Some(db);
-        }
-        let atomic = cmds.len() > 1;
-        if atomic {
-            self.put(&[b"MULTI"]);
-        }
-        for cmd in cmds {
-            let parts: Vec<&[u8]> = cmd.iter().map(|b| b.as_ref()).collect();
-            self.put(&parts);
-        }
-        if atomic {
-            self.put(&[b"EXEC"]);
-        }
-        self.offset += (self.backlog.len() - start) as u64;
-        if self.backlog.len() > 2 * self.limit {
-            let cut = self.backlog.len() - self.limit;
-            self.backlog.drain(..cut);
-        }
+    }
+
+    /// Appends one command as it was sent (the common case: the arguments
+    /// are copied into the backlog and nowhere else).
+    pub fn append_one(&mut self, db: usize, argv: &[Bytes]) {
+        let start = self.begin(db);
+        put(&mut self.backlog, argv);
+        self.end(start);
     }
 
     /// A command for every database (FLUSHALL, SWAPDB): no SELECT needed.
     pub fn append_global(&mut self, cmd: &[&[u8]]) {
         let start = self.backlog.len();
-        self.put(cmd);
-        self.offset += (self.backlog.len() - start) as u64;
+        put(&mut self.backlog, cmd);
+        self.end(start);
     }
 
-    fn put(&mut self, parts: &[&[u8]]) {
-        let out = &mut self.backlog;
-        out.push(b'*');
-        out.extend_from_slice(parts.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
-        for p in parts {
-            out.push(b'$');
-            out.extend_from_slice(p.len().to_string().as_bytes());
-            out.extend_from_slice(b"\r\n");
-            out.extend_from_slice(p);
-            out.extend_from_slice(b"\r\n");
+    /// Writes SELECT when the database changes; returns where the write starts.
+    fn begin(&mut self, db: usize) -> usize {
+        let start = self.backlog.len();
+        if self.db != Some(db) {
+            let n = db.to_string();
+            put(&mut self.backlog, &[b"SELECT".as_slice(), n.as_bytes()]);
+            self.db = Some(db);
+        }
+        start
+    }
+
+    /// Counts the bytes written since `start` and trims the backlog.
+    fn end(&mut self, start: usize) {
+        self.offset += (self.backlog.len() - start) as u64;
+        if self.backlog.len() > 2 * self.limit {
+            let cut = self.backlog.len() - self.limit;
+            self.backlog.drain(..cut);
         }
     }
 
@@ -96,6 +98,21 @@ impl ReplStream {
     pub fn backlog(&self) -> &[u8] {
         let keep = self.backlog.len().min(self.limit);
         &self.backlog[self.backlog.len() - keep..]
+    }
+}
+
+/// One command in RESP: `*<n>`, then `$<len>` and the bytes of each part.
+fn put<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
+    out.push(b'*');
+    crate::util::num::write_i64(parts.len() as i64, out);
+    out.extend_from_slice(b"\r\n");
+    for p in parts {
+        let p = p.as_ref();
+        out.push(b'$');
+        crate::util::num::write_i64(p.len() as i64, out);
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(p);
+        out.extend_from_slice(b"\r\n");
     }
 }
 
