@@ -70,6 +70,20 @@ pub fn parse_f64(b: &[u8]) -> Result<f64, CmdError> {
     num::parse_f64(b).ok_or(CmdError::NotFloat)
 }
 
+/// `getRangeLongFromObjectOrReply(min, LONG_MAX, msg)`: a non-integer and an
+/// out-of-range value both reply `msg`.
+pub fn ranged(raw: &[u8], min: i64, msg: &str) -> Result<i64, CmdError> {
+    match num::parse_i64(raw) {
+        Some(v) if v >= min => Ok(v),
+        _ => Err(CmdError::err(msg)),
+    }
+}
+
+/// A non-negative count as `usize` (saturating).
+pub fn as_count(v: i64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
 /// Upper-case text of an argument, for error messages and matching.
 pub fn upper(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_ascii_uppercase()

@@ -8,14 +8,13 @@
 
 use bytes::Bytes;
 
-use super::args::parse_i64;
+use super::args::{as_count, parse_i64, ranged};
 use super::blocking::parse_timeout;
 use super::error::CmdError;
 use super::{CmdResult, KeyCtx};
 use crate::protocol::Reply;
 use crate::shard::types::list::{End, List};
 use crate::shard::value::Value;
-use crate::util::num;
 
 fn bulks(items: Vec<Bytes>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
@@ -30,19 +29,6 @@ fn end_arg(raw: &[u8]) -> Result<End, CmdError> {
     } else {
         Err(CmdError::Syntax)
     }
-}
-
-/// `getRangeLongFromObjectOrReply(min, LONG_MAX, msg)`: a non-integer and an
-/// out-of-range value both reply `msg`.
-fn ranged(raw: &[u8], min: i64, msg: &str) -> Result<i64, CmdError> {
-    match num::parse_i64(raw) {
-        Some(v) if v >= min => Ok(v),
-        _ => Err(CmdError::err(msg)),
-    }
-}
-
-fn as_count(v: i64) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
 }
 
 /// LPUSH / RPUSH / LPUSHX / RPUSHX (`pushGenericCommand`): the new length;

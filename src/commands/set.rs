@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 
-use super::args::{scan_cursor, ScanOpts};
+use super::args::{as_count, scan_cursor, ScanOpts};
 use super::error::CmdError;
 use super::server::scan_reply;
 use super::{CmdResult, KeyCtx};
@@ -44,10 +44,6 @@ fn set_reply(items: Vec<Bytes>) -> Reply {
 
 fn array_reply(items: Vec<Bytes>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
-}
-
-fn as_count(v: i64) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
 }
 
 /// SADD key member [member ...]: the number of new members. A new key's

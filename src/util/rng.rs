@@ -35,3 +35,31 @@ impl Default for Rng {
         Rng::new()
     }
 }
+
+impl Rng {
+    /// `count` distinct indexes below `n` (`count` < `n`), in random order:
+    /// a partial shuffle when most are wanted, else drawing until `count`
+    /// distinct ones (at most a third are taken, so each draw succeeds with
+    /// p ≥ 2/3); Redis's two strategies for a random sample without repeats.
+    pub fn distinct_below(&mut self, n: usize, count: usize) -> Vec<usize> {
+        if count.saturating_mul(3) > n {
+            let mut all: Vec<usize> = (0..n).collect();
+            for i in 0..count.min(n) {
+                let j = i + self.below(n - i);
+                all.swap(i, j);
+            }
+            all.truncate(count);
+            all
+        } else {
+            let mut seen = std::collections::HashSet::with_capacity(count);
+            let mut out = Vec::with_capacity(count);
+            while out.len() < count {
+                let i = self.below(n);
+                if seen.insert(i) {
+                    out.push(i);
+                }
+            }
+            out
+        }
+    }
+}

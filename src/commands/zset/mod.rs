@@ -25,7 +25,7 @@ pub use setops::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zun
 
 use bytes::Bytes;
 
-use super::args::{scan_cursor, ScanOpts};
+use super::args::{as_count, ranged, scan_cursor, ScanOpts};
 use super::error::CmdError;
 use super::server::scan_reply;
 use super::{CmdResult, KeyCtx};
@@ -77,19 +77,6 @@ fn pair_array((m, s): (Bytes, f64)) -> Reply {
 /// `-inf`, `+inf` are fine, NaN and trailing bytes are not.
 fn score_arg(raw: &[u8]) -> Result<f64, CmdError> {
     num::parse_f64_strict_score(raw).ok_or(CmdError::NotFloat)
-}
-
-/// `getRangeLongFromObjectOrReply(min, LONG_MAX, msg)`: a non-integer and an
-/// out-of-range value both reply `msg`.
-fn ranged(raw: &[u8], min: i64, msg: &str) -> Result<i64, CmdError> {
-    match num::parse_i64(raw) {
-        Some(v) if v >= min => Ok(v),
-        _ => Err(CmdError::err(msg)),
-    }
-}
-
-fn as_count(v: i64) -> usize {
-    usize::try_from(v).unwrap_or(usize::MAX)
 }
 
 // --- ZADD, ZINCRBY (zaddGenericCommand) -------------------------------------

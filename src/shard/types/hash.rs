@@ -327,28 +327,7 @@ impl Hash {
         if count >= n {
             return pairs.to_vec();
         }
-        let picked: Vec<usize> = if count.saturating_mul(3) > n {
-            // Most of the hash: a partial Fisher-Yates over all positions.
-            let mut all: Vec<usize> = (0..n).collect();
-            for i in 0..count {
-                let j = i + rng.below(n - i);
-                all.swap(i, j);
-            }
-            all.truncate(count);
-            all
-        } else {
-            // A small share: draw until `count` distinct positions (at most
-            // a third are taken, so each draw succeeds with p ≥ 2/3).
-            let mut seen = hashbrown::HashSet::with_capacity(count);
-            let mut out = Vec::with_capacity(count);
-            while out.len() < count {
-                let i = rng.below(n);
-                if seen.insert(i) {
-                    out.push(i);
-                }
-            }
-            out
-        };
+        let picked = rng.distinct_below(n, count);
         picked
             .into_iter()
             .filter_map(|i| pairs.get(i).cloned())

@@ -13,8 +13,6 @@
 //! Members are copied out of request buffers on insertion, so a stored set
 //! never pins a network read buffer.
 
-use std::collections::HashSet;
-
 use ahash::RandomState;
 use bytes::Bytes;
 
@@ -77,31 +75,6 @@ impl Elem {
             }
             Elem::Str(b) => b,
         }
-    }
-}
-
-/// `count` distinct indexes below `n` (`count` < `n`), in random order:
-/// a partial shuffle when most are wanted, rejection sampling otherwise
-/// (the two strategies of `srandmemberWithCountCommand`, cases 3 and 4).
-fn distinct_indexes(n: usize, count: usize, rng: &mut Rng) -> Vec<usize> {
-    if count.saturating_mul(3) > n {
-        let mut all: Vec<usize> = (0..n).collect();
-        for i in 0..count {
-            let j = i + rng.below(n - i);
-            all.swap(i, j);
-        }
-        all.truncate(count);
-        all
-    } else {
-        let mut seen = HashSet::with_capacity(count);
-        let mut out = Vec::with_capacity(count);
-        while out.len() < count {
-            let i = rng.below(n);
-            if seen.insert(i) {
-                out.push(i);
-            }
-        }
-        out
     }
 }
 
@@ -468,7 +441,7 @@ impl Set {
             *self = Set::new_intset();
             return all;
         }
-        let picked = distinct_indexes(n, count, rng);
+        let picked = rng.distinct_below(n, count);
         match &mut self.repr {
             Repr::Ints(s) => {
                 let mut gone = vec![false; n];
@@ -506,7 +479,7 @@ impl Set {
         if count >= n {
             return self.members();
         }
-        distinct_indexes(n, count, rng)
+        rng.distinct_below(n, count)
             .into_iter()
             .filter_map(|i| self.elem_at(i).map(Elem::into_bytes))
             .collect()
@@ -641,12 +614,12 @@ mod tests {
             let mut s = set(&["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"], max);
             let before = s.clone();
             let sample = s.sample(4, &mut rng);
-            let distinct: HashSet<_> = sample.iter().collect();
+            let distinct: std::collections::HashSet<_> = sample.iter().collect();
             assert_eq!(distinct.len(), 4);
             assert!(sample.iter().all(|m| s.contains(m)));
             assert_eq!(s.sample_with_repeats(25, &mut rng).len(), 25);
             let popped = s.pop_many(7, &mut rng);
-            let distinct: HashSet<_> = popped.iter().collect();
+            let distinct: std::collections::HashSet<_> = popped.iter().collect();
             assert_eq!((distinct.len(), s.len()), (7, 3));
             assert!(popped.iter().all(|m| before.contains(m) && !s.contains(m)));
             let one = s.pop(&mut rng).expect("a member");
