@@ -7,7 +7,7 @@
 //!                     ▲ ▲──── channel mesh (batched hops) ───▲
 //!                     └───────────────┬──────────────────────┘
 //!                              control executor
-//!                 (config owner, cron; later cluster bus, Sentinel)
+//!                 (config owner, cron, saves; later cluster bus, Sentinel)
 //! ```
 //!
 //! Module map and ownership:
@@ -18,9 +18,11 @@
 //!   cross-shard transactions, blocked clients (on the keys' shard), pub/sub
 //!   subscriptions (on the subscriber's shard), the control executor.
 //! - [`shard`]: one core's data — databases, values, expiry, key locks,
-//!   WATCH counters, the replication stream. No RESP, no sockets; never
+//!   WATCH counters, the replication stream, slots a snapshot still owes. No RESP, no sockets; never
 //!   shared between cores.
 //! - [`commands`]: the one command table, dispatch gates, one file per family.
+//! - [`persistence`]: the RDB codec, per-shard point-in-time snapshots
+//!   (shard side) joined into one file by the control executor, loading.
 //! - [`cluster`]: key → slot (used in standalone mode too).
 //! - [`util`]: small generic helpers (clock, glob, numbers).
 //!
@@ -33,6 +35,7 @@
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod persistence;
 pub mod protocol;
 pub mod server;
 pub mod shard;

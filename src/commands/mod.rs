@@ -11,6 +11,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod multi;
+pub mod persistence;
 pub mod propagate;
 pub mod pubsub;
 pub mod server;

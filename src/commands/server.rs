@@ -215,36 +215,6 @@ pub fn time(_conn: &Conn, _argv: &[Bytes]) -> CmdResult {
     ]))
 }
 
-pub fn lastsave(conn: &Conn, _argv: &[Bytes]) -> CmdResult {
-    Ok(Reply::Integer((conn.ctx.shared.start_ms / 1000) as i64))
-}
-
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
-pub fn shutdown(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
-    Box::pin(async move {
-        let mut save = None;
-        let mut abort = false;
-        for a in &argv[1..] {
-            match upper(a).as_str() {
-                "NOSAVE" => save = Some(false),
-                "SAVE" => save = Some(true),
-                "NOW" | "FORCE" => {}
-                "ABORT" => abort = true,
-                _ => return Err(CmdError::Syntax),
-            }
-        }
-        if abort {
-            return Err(CmdError::err("No shutdown in progress."));
-        }
-        if save == Some(true) {
-            tracing::warn!("SHUTDOWN SAVE: tessera cannot write an RDB file yet");
-            return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
-        }
-        tracing::warn!("User requested shutdown...");
-        crate::server::shutdown::exit_now(&conn.ctx.config());
-    })
-}
-
 const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DIGEST",
@@ -253,10 +223,17 @@ const DEBUG_HELP: &[&str] = &[
     "    Output a hex signature of the values of all the specified keys.",
     "OBJECT <key>",
     "    Show low level info about the `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Add string keys <prefix>:0 .. <prefix>:<count-1> (prefix 'key') holding",
+    "    value:<n>, padded or cut to <size> bytes when given. Existing keys stay;",
+    "    nothing is propagated.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [NOSAVE] [NOFLUSH]",
+    "    Write the RDB file, empty every database and load the file back.",
+    "    NOSAVE loads the file already on disk; NOFLUSH keeps the current keys.",
     "REPL-STREAM",
     "    (tessera) Each shard's replication stream: its offset and newest bytes.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -325,6 +302,33 @@ pub fn debug(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
                 Ok(Reply::Simple(Bytes::from(line)))
             }
             "PROTOCOL" if argv.len() == 3 => debug_protocol(&argv[2]),
+            "RELOAD" => super::persistence::debug_reload(&conn, &argv).await,
+            "POPULATE" if (3..=5).contains(&argv.len()) => {
+                let count = parse_i64(&argv[2])?;
+                let count = u64::try_from(count)
+                    .map_err(|_| CmdError::err("value is out of range, must be positive"))?;
+                let prefix = argv
+                    .get(3)
+                    .cloned()
+                    .unwrap_or_else(|| Bytes::from_static(b"key"));
+                let size =
+                    match argv.get(4) {
+                        Some(a) => Some(usize::try_from(parse_i64(a)?).map_err(|_| {
+                            CmdError::err("value is out of range, must be positive")
+                        })?),
+                        None => None,
+                    };
+                let db = conn.client.db.get();
+                conn.ctx
+                    .fan_out(|_| ShardRequest::Populate {
+                        db,
+                        count,
+                        prefix: prefix.clone(),
+                        size,
+                    })
+                    .await;
+                Ok(Reply::ok())
+            }
             "SET-TX-DELAY" if argv.len() == 3 => {
                 let ms = parse_i64(&argv[2])?.clamp(0, 10_000) as u64;
                 conn.ctx.fan_out(|_| ShardRequest::SetTxDelay(ms)).await;
@@ -788,14 +792,47 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             );
         }
         if want("persistence") {
-            let start = shared.start_ms / 1000;
-            section(
-                "Persistence",
-                format!(
-                    "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{start}\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-                    total.dirty
-                ),
+            let control = conn.ctx.control_peer();
+            let lines = match conn.ctx.hop(control, ShardRequest::PersistenceInfo).await {
+                ShardReply::Lines(l) => l,
+                _ => Vec::new(),
+            };
+            // The control executor's `field:value` lines, by field.
+            let field = |name: &str| {
+                lines
+                    .iter()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                    .unwrap_or("0")
+                    .to_string()
+            };
+            let mut s = String::from("loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n");
+            let _ = write!(
+                s,
+                "current_save_keys_total:{}\r\nrdb_changes_since_last_save:{}\r\n",
+                field("current_save_keys_total"),
+                total.dirty
             );
+            for name in [
+                "rdb_bgsave_in_progress",
+                "rdb_last_save_time",
+                "rdb_last_bgsave_status",
+                "rdb_last_bgsave_time_sec",
+                "rdb_current_bgsave_time_sec",
+                "rdb_saves",
+            ] {
+                let _ = write!(s, "{name}:{}\r\n", field(name));
+            }
+            s.push_str("rdb_last_cow_size:0\r\n");
+            for name in ["rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"] {
+                let _ = write!(s, "{name}:{}\r\n", field(name));
+            }
+            let _ = write!(
+                s,
+                "aof_enabled:{}\r\n",
+                u8::from(cfg.bool("appendonly").unwrap_or(false))
+            );
+            s.push_str("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+            section("Persistence", s);
         }
         if want("stats") {
             let [channels, patterns, shard_channels] = super::pubsub::info_counts(&conn.ctx).await;

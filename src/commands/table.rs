@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use super::{
-    connection as conn, keys, list as l, multi, pubsub as ps, server as srv, string as s, zset as z,
+    connection as conn, keys, list as l, multi, persistence, pubsub as ps, server as srv,
+    string as s, zset as z,
 };
 use super::{CmdResult, KeyCtx};
 use crate::server::connection::{AsyncHandler, Conn};
@@ -945,7 +946,7 @@ pub static COMMANDS: &[CommandSpec] = &[
         LOADING | STALE | FAST,
         NOKEYS,
         "server",
-        Local(srv::lastsave),
+        Async(persistence::lastsave),
     ),
     cmd(
         "shutdown",
@@ -953,7 +954,23 @@ pub static COMMANDS: &[CommandSpec] = &[
         SRV | NO_MULTI | ALLOW_BUSY | SENTINEL,
         NOKEYS,
         "server",
-        Async(srv::shutdown),
+        Async(persistence::shutdown),
+    ),
+    cmd(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NOKEYS,
+        "server",
+        Async(persistence::save),
+    ),
+    cmd(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        Async(persistence::bgsave),
     ),
     cmd("debug", -2, SRV, NOKEYS, "server", Async(srv::debug)),
     cmd(

@@ -281,13 +281,13 @@ const NO: u16 = 0;
 /// numbers, TLS, special), then tessera's own, then the file-only ones.
 pub static DIRECTIVES: &[Directive] = &[
     // Booleans.
-    boolean("rdbchecksum", None, IMMUTABLE, true),
+    boolean("rdbchecksum", None, IMMUTABLE, true).honoured(),
     // Only `no` (the default) is honoured: `yes` is reported as ignored.
     boolean("daemonize", None, IMMUTABLE, false),
     boolean("io-threads-do-reads", None, DEBUG | IMMUTABLE, false),
     boolean("always-show-logo", None, IMMUTABLE, false),
     boolean("protected-mode", None, NO, true),
-    boolean("rdbcompression", None, NO, true),
+    boolean("rdbcompression", None, NO, true).honoured(),
     boolean("rdb-del-sync-files", None, NO, false),
     boolean("activerehashing", None, NO, true),
     boolean("stop-writes-on-bgsave-error", None, NO, true),
@@ -304,7 +304,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("no-appendfsync-on-rewrite", None, NO, false),
     boolean("cluster-require-full-coverage", None, NO, true),
     boolean("rdb-save-incremental-fsync", None, NO, true),
-    boolean("aof-load-truncated", None, NO, true),
+    boolean("aof-load-truncated", None, NO, true).honoured(),
     boolean("aof-use-rdb-preamble", None, NO, true),
     boolean("aof-timestamp-enabled", None, NO, false),
     boolean(
@@ -331,7 +331,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("activedefrag", None, DEBUG, false),
     boolean("syslog-enabled", None, IMMUTABLE, false),
     boolean("cluster-enabled", None, IMMUTABLE, false),
-    boolean("appendonly", None, DENY_LOADING, false),
+    boolean("appendonly", None, DENY_LOADING, false).honoured(),
     boolean("cluster-allow-reads-when-down", None, NO, false),
     boolean("cluster-allow-pubsubshard-when-down", None, NO, true),
     boolean("crash-log-enabled", None, NO, true),
@@ -368,21 +368,24 @@ pub static DIRECTIVES: &[Directive] = &[
         PROTECTED,
         "dump.rdb",
         Some(check_dbfilename),
-    ),
+    )
+    .honoured(),
     string(
         "appendfilename",
         None,
         IMMUTABLE,
         "appendonly.aof",
         Some(check_appendfilename),
-    ),
+    )
+    .honoured(),
     string(
         "appenddirname",
         None,
         IMMUTABLE,
         "appendonlydir",
         Some(check_appenddirname),
-    ),
+    )
+    .honoured(),
     nullable("server_cpulist", None, IMMUTABLE),
     nullable("bio_cpulist", None, IMMUTABLE),
     nullable("aof_rewrite_cpulist", None, IMMUTABLE),
@@ -410,7 +413,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     enumeration("loglevel", NO, LOGLEVEL, "notice").honoured(),
     enumeration("maxmemory-policy", NO, MAXMEMORY_POLICY, "noeviction"),
-    enumeration("appendfsync", NO, APPENDFSYNC, "everysec"),
+    enumeration("appendfsync", NO, APPENDFSYNC, "everysec").honoured(),
     enumeration("oom-score-adj", NO, OOM_SCORE_ADJ, "no"),
     enumeration(
         "acl-pubsub-default",
@@ -501,7 +504,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "10",
     ),
     int("list-compress-depth", None, DEBUG, 0, INT_MAX, "0"),
-    int("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, "0"),
+    int("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, "0").honoured(),
     int("key-load-delay", None, HIDDEN, INT_MIN, INT_MAX, "0"),
     int("active-expire-effort", None, NO, 1, 10, "1"),
     // Any value is accepted, then clamped to 1..=500 (Redis `updateHZ`).
@@ -690,7 +693,8 @@ pub static DIRECTIVES: &[Directive] = &[
         MULTI_ARG,
         Special::Save,
         "3600 1 300 100 60 10000",
-    ),
+    )
+    .honoured(),
     special(
         "client-output-buffer-limit",
         None,

@@ -156,6 +156,18 @@ pub fn run(config: Config) -> Result<(), String> {
             .unwrap_or_default(),
     });
     let config = Arc::new(config);
+    // The dataset, loaded before any shard serves: a bad file stops start-up.
+    let load_started = std::time::Instant::now();
+    // With `appendonly yes` the append-only files win over the RDB, as in
+    // Redis; each shard replays its own file before it serves.
+    let aof_on = config.bool("appendonly").unwrap_or(false);
+    let (mut data, loaded) = if aof_on {
+        crate::persistence::aof::prepare(&config, nshards)?;
+        (Vec::new(), (0, 0))
+    } else {
+        load_dataset(&config, nshards)?
+    };
+    let had_data = !data.is_empty();
     let mesh = MeshBuilder::<Vec<MeshMsg>, _>::full(nshards + 1, MESH_CAPACITY);
     let (ready_tx, ready_rx) = crossbeam::channel::unbounded::<Result<(), String>>();
 
@@ -173,6 +185,7 @@ pub fn run(config: Config) -> Result<(), String> {
             ready_tx.clone(),
             addrs.clone(),
         );
+        let data = data.get_mut(i).map(std::mem::take).unwrap_or_default();
         let builder = LocalExecutorBuilder::new(if nshards <= shard_cpus.len() {
             Placement::Fixed(cpu)
         } else {
@@ -180,16 +193,15 @@ pub fn run(config: Config) -> Result<(), String> {
         })
         .name(&format!("shard-{i}"))
         .io_memory(1 << 20);
-        let h =
-            builder
-                .spawn(move || async move {
-                    shard_main(mesh, nshards, config, shared, addrs, ready).await
-                })
-                .map_err(|e| format!("cannot start shard {i}: {e}"))?;
+        let h = builder
+            .spawn(move || async move {
+                shard_main(mesh, nshards, config, shared, addrs, data, ready).await
+            })
+            .map_err(|e| format!("cannot start shard {i}: {e}"))?;
         handles.push(h);
     }
     {
-        let (mesh, config) = (mesh.clone(), (*config).clone());
+        let (mesh, config, shared) = (mesh.clone(), (*config).clone(), shared.clone());
         let placement = if control_cpus.is_empty() {
             Placement::Unbound
         } else {
@@ -202,7 +214,7 @@ pub fn run(config: Config) -> Result<(), String> {
             .name("control")
             .io_memory(1 << 20);
         let h = builder
-            .spawn(move || async move { control_main(mesh, nshards, config).await })
+            .spawn(move || async move { control_main(mesh, nshards, config, shared, loaded).await })
             .map_err(|e| format!("cannot start the control executor: {e}"))?;
         handles.push(h);
     }
@@ -214,10 +226,50 @@ pub fn run(config: Config) -> Result<(), String> {
             Err(_) => return Err("shards did not start in time".into()),
         }
     }
+    if aof_on {
+        tracing::info!(
+            "DB loaded from append only file: {:.3} seconds",
+            load_started.elapsed().as_secs_f64()
+        );
+    } else if had_data {
+        // Every shard has installed its keys by now.
+        tracing::info!(
+            "DB loaded from disk: {:.3} seconds",
+            load_started.elapsed().as_secs_f64()
+        );
+    }
     tracing::info!("Ready to accept connections tcp");
-    let sig = shutdown::wait_for_signal();
-    tracing::warn!("Received {sig} scheduling shutdown...");
-    shutdown::exit_now(&config);
+    loop {
+        let sig = shutdown::wait_for_signal();
+        if shutdown::requested() && sig == "SIGINT" {
+            tracing::warn!("You insist... exiting now.");
+            std::process::exit(1);
+        }
+        tracing::warn!("Received {sig} scheduling shutdown...");
+        // The control executor saves if it must, then exits the process.
+        shutdown::request();
+    }
+}
+
+/// Reads `dbfilename` if it exists: per shard, per db, the keys to install;
+/// and (keys loaded, keys expired) for INFO.
+fn load_dataset(
+    config: &Config,
+    nshards: usize,
+) -> Result<(Vec<crate::persistence::load::ShardData>, (u64, u64)), String> {
+    let slots = super::route::SlotMap::new(nshards);
+    let path = crate::persistence::save::rdb_path(config);
+    match crate::persistence::load::read(
+        &path,
+        &slots,
+        config.databases().max(1),
+        &crate::shard::types::Encodings::of(config),
+        config.bool("rdbchecksum").unwrap_or(true),
+        now_ms(),
+    )? {
+        Some(l) => Ok((l.shards, (l.keys, l.expired))),
+        None => Ok((Vec::new(), (0, 0))),
+    }
 }
 
 async fn shard_main(
@@ -226,6 +278,7 @@ async fn shard_main(
     config: Arc<Config>,
     shared: Arc<Shared>,
     addrs: Vec<BindAddr>,
+    data: crate::persistence::load::ShardData,
     ready: crossbeam::channel::Sender<Result<(), String>>,
 ) {
     let (senders, receivers) = match mesh.join().await {
@@ -245,6 +298,15 @@ async fn shard_main(
         shared,
         m.clone(),
     ));
+    if !data.is_empty() {
+        crate::persistence::load::install(&mut ctx.shard.borrow_mut(), data, false, now_ms());
+    }
+    if ctx.config().bool("appendonly").unwrap_or(false) {
+        if let Err(e) = start_aof(&ctx).await {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    }
     let serve_ctx = ctx.clone();
     hop::start(
         m,
@@ -294,10 +356,76 @@ async fn shard_main(
     std::future::pending::<()>().await;
 }
 
+/// Replays this shard's append-only file, opens it for appending and
+/// starts the task that writes (and, for `everysec`, fsyncs) it.
+async fn start_aof(ctx: &Rc<ShardCtx>) -> Result<(), String> {
+    use crate::persistence::aof;
+    let cfg = ctx.config();
+    let path = aof::file_path(&cfg, ctx.id.0);
+    let p = path.clone();
+    let data = glommio::executor()
+        .spawn_blocking(move || std::fs::read(p))
+        .await;
+    let data = match data {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            return Err(format!(
+                "Can't read the append-only file {}: {e}",
+                path.display()
+            ))
+        }
+    };
+    if !data.is_empty() {
+        let hot = ctx.hot.get();
+        let load_truncated = cfg.bool("aof-load-truncated").unwrap_or(true);
+        let r = aof::replay(
+            &mut ctx.shard.borrow_mut(),
+            &hot,
+            bytes::Bytes::from(data),
+            load_truncated,
+            now_ms(),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        if r.truncated {
+            tracing::warn!(
+                "!!! Warning: short read while loading the AOF file {}!!! AOF loaded anyway because aof-load-truncated is enabled (cut at offset {})",
+                path.display(),
+                r.valid_len
+            );
+            aof::truncate(&path, r.valid_len)?;
+        }
+        tracing::info!(
+            "Shard {}: {} commands replayed from {}",
+            ctx.id.0,
+            r.commands,
+            path.display()
+        );
+    }
+    let file = aof::AofFile::open(&path, aof::Fsync::of(&cfg))?;
+    *ctx.aof.borrow_mut() = Some(file);
+    ctx.shard.borrow_mut().repl.enable_aof();
+    let c = ctx.clone();
+    glommio::spawn_local(async move {
+        loop {
+            glommio::timer::sleep(aof::WRITE_EVERY).await;
+            if let Some(f) = c.aof_flush() {
+                let _ = glommio::executor()
+                    .spawn_blocking(move || f.sync_data())
+                    .await;
+            }
+        }
+    })
+    .detach();
+    Ok(())
+}
+
 async fn control_main(
     mesh: MeshBuilder<Vec<MeshMsg>, glommio::channels::channel_mesh::Full>,
     nshards: usize,
     config: Config,
+    shared: Arc<Shared>,
+    (loaded_keys, loaded_expired): (u64, u64),
 ) {
     let Ok((senders, receivers)) = mesh.join().await else {
         tracing::error!("control executor could not join the mesh");
@@ -310,7 +438,12 @@ async fn control_main(
         mesh: m.clone(),
         nshards,
         config: std::cell::RefCell::new(config),
+        shared,
+        persist: crate::persistence::save::SaveState::new(),
     });
+    ctl.persist.loaded_keys.set(loaded_keys);
+    ctl.persist.loaded_expired.set(loaded_expired);
+    glommio::spawn_local(ctl.clone().cron()).detach();
     let serve_ctl = ctl.clone();
     hop::start(
         m,

@@ -99,7 +99,8 @@ pub struct ShardCtx {
     pub slots: SlotMap,
     /// The slots this shard owns, ascending.
     pub my_slots: Vec<u16>,
-    pub shard: RefCell<Shard>,
+    /// `Rc` so a snapshot's walker task can hold it.
+    pub shard: Rc<RefCell<Shard>>,
     pub locks: RefCell<LockTable<Deferred>>,
     /// Clients blocked on keys of this shard (BLPOP…).
     pub blocked: RefCell<super::blocking::BlockedClients>,
@@ -129,7 +130,16 @@ pub struct ShardCtx {
     clock: Cell<u64>,
     /// DEBUG SET-TX-DELAY (ms): pause between a transaction's shard steps.
     pub tx_delay_ms: Cell<u64>,
+    /// This shard's part of the snapshot being written, when one is.
+    snapshot_job: RefCell<Option<SnapshotJob>>,
+    /// `Shard::dirty` when the snapshot began.
+    snapshot_dirty: Cell<u64>,
+    /// This shard's append-only file (`appendonly yes`).
+    pub aof: RefCell<Option<crate::persistence::aof::AofFile>>,
 }
+
+type SnapshotJob =
+    futures_channel::oneshot::Receiver<Result<crate::persistence::snapshot::Part, String>>;
 
 impl ShardCtx {
     pub fn new(
@@ -146,7 +156,7 @@ impl ShardCtx {
             id,
             slots,
             my_slots,
-            shard: RefCell::new(Shard::new(databases)),
+            shard: Rc::new(RefCell::new(Shard::new(databases))),
             locks: RefCell::new(LockTable::default()),
             blocked: RefCell::new(Default::default()),
             serving_blocked: Cell::new(false),
@@ -168,6 +178,9 @@ impl ShardCtx {
             pause_writes_only: Cell::new(false),
             clock: Cell::new(now_ms()),
             tx_delay_ms: Cell::new(0),
+            snapshot_job: RefCell::new(None),
+            snapshot_dirty: Cell::new(0),
+            aof: RefCell::new(None),
         }
     }
 
@@ -279,9 +292,34 @@ impl ShardCtx {
             (reply, dirty > 0)
         };
         if wrote {
+            self.aof_sync_if_always();
             self.ready_waiters();
         }
         reply
+    }
+
+    /// `appendfsync always`: the writes so far reach the disk before the
+    /// reply to the command that made them leaves this shard.
+    pub fn aof_sync_if_always(&self) {
+        let mut aof = self.aof.borrow_mut();
+        if let Some(f) = aof
+            .as_mut()
+            .filter(|f| f.policy == crate::persistence::aof::Fsync::Always)
+        {
+            let bytes = self.shard.borrow_mut().repl.take_aof();
+            f.write(&bytes, true);
+        }
+    }
+
+    /// Writes what the append-only file is owed; fsyncs per `appendfsync`.
+    /// Returns a file to fsync on the blocking pool (`everysec`).
+    pub fn aof_flush(&self) -> Option<std::fs::File> {
+        let mut aof = self.aof.borrow_mut();
+        let f = aof.as_mut()?;
+        let bytes = self.shard.borrow_mut().repl.take_aof();
+        let always = f.policy == crate::persistence::aof::Fsync::Always;
+        f.write(&bytes, always && !bytes.is_empty());
+        f.fsync_due()
     }
 
     /// Lock keys a keyed command uses on this shard.
@@ -437,6 +475,7 @@ impl ShardCtx {
                     shard.repl.append(db, &cmds);
                 }
                 drop(shard);
+                self.aof_sync_if_always();
                 self.ready_waiters();
                 ShardReply::Done
             }
@@ -547,6 +586,8 @@ impl ShardCtx {
                         .append(d, &[vec![Bytes::from_static(b"FLUSHDB")]]),
                     None => shard.repl.append_global(&[b"FLUSHALL"]),
                 }
+                drop(shard);
+                self.aof_sync_if_always();
                 ShardReply::Count(n as u64)
             }
             ShardRequest::SwapDb { a, b } => {
@@ -557,6 +598,7 @@ impl ShardCtx {
                     .repl
                     .append_global(&[b"SWAPDB", a.as_bytes(), b.as_bytes()]);
                 drop(shard);
+                self.aof_sync_if_always();
                 self.ready_waiters();
                 ShardReply::Done
             }
@@ -612,6 +654,9 @@ impl ShardCtx {
             }
             ShardRequest::NewConfig(cfg) => {
                 self.hot.set(HotConfig::of(&cfg));
+                if let Some(f) = self.aof.borrow_mut().as_mut() {
+                    f.policy = crate::persistence::aof::Fsync::of(&cfg);
+                }
                 *self.config.borrow_mut() = cfg;
                 ShardReply::Done
             }
@@ -704,11 +749,130 @@ impl ShardCtx {
                 self.rejected.set(0);
                 ShardReply::Done
             }
-            ShardRequest::ConfigSet { .. } | ShardRequest::ConfigRewrite => {
+            ShardRequest::SnapshotBegin {
+                path,
+                compress,
+                key_delay_us,
+            } => self.snapshot_begin(path, compress, key_delay_us),
+            ShardRequest::SnapshotCollect => return self.snapshot_collect(to),
+            ShardRequest::SnapshotDone { ok } => {
+                let mut shard = self.shard.borrow_mut();
+                if ok {
+                    shard.dirty = shard.dirty.saturating_sub(self.snapshot_dirty.get());
+                }
+                self.snapshot_dirty.set(0);
+                ShardReply::Done
+            }
+            ShardRequest::LoadData { flush, dbs } => {
+                let now = self.tick();
+                crate::persistence::load::install(&mut self.shard.borrow_mut(), dbs, flush, now);
+                ShardReply::Done
+            }
+            ShardRequest::Dirty => ShardReply::Count(self.shard.borrow().dirty),
+            ShardRequest::FlushAof => {
+                if let Some(f) = self.aof_flush() {
+                    let _ = f.sync_data();
+                }
+                if let Some(f) = self.aof.borrow_mut().as_mut() {
+                    f.write(&[], true);
+                }
+                ShardReply::Done
+            }
+            ShardRequest::Populate {
+                db,
+                count,
+                prefix,
+                size,
+            } => ShardReply::Count(self.populate(db, count, &prefix, size)),
+            ShardRequest::ConfigSet { .. }
+            | ShardRequest::ConfigRewrite
+            | ShardRequest::Save { .. }
+            | ShardRequest::PersistenceInfo
+            | ShardRequest::LastSave
+            | ShardRequest::Shutdown { .. }
+            | ShardRequest::Reload { .. } => {
                 ShardReply::Err("ERR internal: control request sent to a shard".into())
             }
         };
         self.mesh.reply(to, reply);
+    }
+
+    /// DEBUG POPULATE's share of this shard: `<prefix>:<i>` = `value:<i>`
+    /// (zero-padded or cut to `size` bytes when given), existing keys kept.
+    fn populate(&self, db: usize, count: u64, prefix: &[u8], size: Option<usize>) -> u64 {
+        let now = self.tick();
+        let mut shard = self.shard.borrow_mut();
+        let Some(d) = shard.dbs.get_mut(db) else {
+            return 0;
+        };
+        let mut added = 0;
+        let mut key = Vec::new();
+        for i in 0..count {
+            key.clear();
+            key.extend_from_slice(prefix);
+            key.push(b':');
+            crate::util::num::write_i64(i as i64, &mut key);
+            if self.slots.shard_of_key(&key) != self.id || d.contains(&key, now) {
+                continue;
+            }
+            let mut value = b"value:".to_vec();
+            crate::util::num::write_i64(i as i64, &mut value);
+            if let Some(n) = size {
+                value.resize(n, 0);
+            }
+            let value =
+                crate::shard::value::Value::Str(crate::shard::value::StrValue::from_bytes(&value));
+            d.insert(&key, value, 0, now);
+            added += 1;
+        }
+        added
+    }
+
+    /// Begins this shard's share of a snapshot (under the whole-shard lock)
+    /// and starts its walker.
+    fn snapshot_begin(
+        &self,
+        path: std::path::PathBuf,
+        compress: bool,
+        key_delay_us: u64,
+    ) -> ShardReply {
+        if self.snapshot_job.borrow().is_some() {
+            return ShardReply::Err("a snapshot is already being written".into());
+        }
+        let now = self.tick();
+        let dbs = {
+            let mut shard = self.shard.borrow_mut();
+            self.snapshot_dirty.set(shard.dirty);
+            crate::persistence::snapshot::begin(&mut shard, now, compress)
+        };
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let shard = self.shard.clone();
+        glommio::spawn_local(async move {
+            let r = crate::persistence::snapshot::write_part(shard, dbs, path, key_delay_us).await;
+            let _ = tx.send(r);
+        })
+        .detach();
+        *self.snapshot_job.borrow_mut() = Some(rx);
+        ShardReply::Done
+    }
+
+    /// Replies with this shard's part once its walker is done.
+    fn snapshot_collect(&self, to: ReplyTo) {
+        let Some(rx) = self.snapshot_job.borrow_mut().take() else {
+            return self
+                .mesh
+                .reply(to, ShardReply::Err("no snapshot is being written".into()));
+        };
+        let mesh = self.mesh.clone();
+        glommio::spawn_local(async move {
+            let reply = match rx.await {
+                Ok(Ok(part)) => ShardReply::Part(part),
+                Ok(Err(e)) => ShardReply::Err(e),
+                Err(_) => ShardReply::Err("the snapshot walker stopped".into()),
+            };
+            mesh.reply(to, reply);
+        })
+        .detach();
     }
 
     /// Serves the waiters that released locks let through, in order.

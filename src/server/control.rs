@@ -1,25 +1,35 @@
 //! The control executor: owns the live configuration (CONFIG SET validates
-//! and applies it here, then publishes an immutable copy to every shard) and
-//! runs periodic jobs. Later it will run the cluster bus, Sentinel and the
-//! replication handshakes. Runs on: the control executor only.
+//! and applies it here, then publishes an immutable copy to every shard),
+//! coordinates saves (SAVE, BGSAVE, save points, SHUTDOWN, DEBUG RELOAD) and
+//! runs the periodic jobs. Later it will run the cluster bus, Sentinel and
+//! the replication handshakes. Runs on: the control executor only.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Duration;
 
+use bytes::Bytes;
+
+use super::context::Shared;
 use super::hop::{Mesh, ReplyTo, ShardReply, ShardRequest};
 use crate::config::Config;
+use crate::persistence::save::{self, SaveState};
+use crate::protocol::Reply;
+use crate::util::clock::now_ms;
 
 /// Owned by: the control executor.
 pub struct ControlCtx {
     pub mesh: Rc<Mesh>,
     pub nshards: usize,
     pub config: RefCell<Config>,
+    pub shared: Arc<Shared>,
+    pub persist: SaveState,
 }
 
 impl ControlCtx {
     /// Serves a request from a shard; each runs as its own task because it
-    /// waits for every shard to take the new configuration.
+    /// waits for the shards.
     pub fn serve(self: &Rc<Self>, req: ShardRequest, to: ReplyTo) {
         let me = self.clone();
         glommio::spawn_local(async move {
@@ -29,6 +39,14 @@ impl ControlCtx {
                     Ok(()) => ShardReply::Done,
                     Err(e) => ShardReply::Err(e),
                 },
+                ShardRequest::Save {
+                    background,
+                    schedule,
+                } => me.save_command(background, schedule).await,
+                ShardRequest::PersistenceInfo => ShardReply::Lines(me.persist.info_lines()),
+                ShardRequest::LastSave => ShardReply::Count(me.persist.last_save.get()),
+                ShardRequest::Shutdown { save } => me.shutdown(save).await,
+                ShardRequest::Reload { save, flush } => me.reload(save, flush).await,
                 other => ShardReply::Err(format!("ERR internal: control cannot serve {other:?}")),
             };
             me.mesh.reply(to, reply);
@@ -49,6 +67,11 @@ impl ControlCtx {
                 "ERR CONFIG SET failed (possibly related to argument '{name}') - tessera cannot change the listening address at run time yet"
             ));
         }
+        if changed.contains(&"appendonly") {
+            return ShardReply::Err(
+                "ERR CONFIG SET failed (possibly related to argument 'appendonly') - tessera turns the append-only file on or off only at start-up yet".into(),
+            );
+        }
         crate::server::boot::apply_log_level(&next);
         let published = Arc::new(next.clone());
         *self.config.borrow_mut() = next;
@@ -62,5 +85,148 @@ impl ControlCtx {
             let _ = rx.await;
         }
         ShardReply::Done
+    }
+
+    /// SAVE waits for the file; BGSAVE answers at once and saves in the
+    /// background (Redis's `saveCommand` / `bgsaveCommand` replies).
+    async fn save_command(self: &Rc<Self>, background: bool, schedule: bool) -> ShardReply {
+        let _ = schedule; // Nothing else runs in the background that a BGSAVE must wait for.
+        if self.persist.in_progress.get() {
+            return ShardReply::Err("ERR Background save already in progress".into());
+        }
+        if !background {
+            return match save::save(self, false, None).await {
+                Ok(()) => ShardReply::Reply(Reply::ok()),
+                Err(_) => ShardReply::Err("ERR".into()),
+            };
+        }
+        let (tx, rx) = futures_channel::oneshot::channel();
+        let me = self.clone();
+        glommio::spawn_local(async move {
+            let _ = save::save(&me, true, Some(tx)).await;
+        })
+        .detach();
+        // Answer once the snapshot's point in time is fixed, as Redis
+        // answers after the fork.
+        match rx.await {
+            Ok(()) => ShardReply::Reply(Reply::Simple(Bytes::from_static(
+                b"Background saving started",
+            ))),
+            Err(_) => ShardReply::Err("ERR Background saving failed, check the server logs".into()),
+        }
+    }
+
+    /// Waits for a save in progress to end.
+    async fn wait_for_save(&self) {
+        while self.persist.in_progress.get() {
+            glommio::timer::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// SHUTDOWN and the stop on SIGTERM/SIGINT (Redis's
+    /// `prepareForShutdown`): save when asked or when save points are set,
+    /// then exit. Returns only when the save failed.
+    pub async fn shutdown(&self, save: Option<bool>) -> ShardReply {
+        let cfg = self.config.borrow().clone();
+        let wanted = save.unwrap_or_else(|| !save::save_points(&cfg).is_empty());
+        if wanted {
+            self.wait_for_save().await;
+            tracing::info!("Saving the final RDB snapshot before exiting.");
+            if save::save(self, false, None).await.is_err() {
+                tracing::warn!("Error trying to save the DB, can't exit.");
+                return ShardReply::Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
+            }
+        }
+        if cfg.bool("appendonly").unwrap_or(false) {
+            save::fan(self, |_| ShardRequest::FlushAof).await;
+        }
+        crate::server::shutdown::exit_now(&cfg)
+    }
+
+    /// DEBUG RELOAD: save (unless NOSAVE), empty every db (unless NOFLUSH)
+    /// and load the file back.
+    async fn reload(&self, save: bool, flush: bool) -> ShardReply {
+        if save {
+            self.wait_for_save().await;
+            if save::save(self, false, None).await.is_err() {
+                return ShardReply::Err("ERR Error trying to save the DB".into());
+            }
+        }
+        let cfg = Arc::new(self.config.borrow().clone());
+        let n = self.nshards;
+        let now = now_ms();
+        let loaded = glommio::executor()
+            .spawn_blocking(move || {
+                let slots = super::route::SlotMap::new(n);
+                let enc = crate::shard::types::Encodings::of(&cfg);
+                crate::persistence::load::read(
+                    &save::rdb_path(&cfg),
+                    &slots,
+                    cfg.databases().max(1),
+                    &enc,
+                    cfg.bool("rdbchecksum").unwrap_or(true),
+                    now,
+                )
+            })
+            .await;
+        let loaded = match loaded {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                tracing::warn!("DEBUG RELOAD: no RDB file to load");
+                return ShardReply::Err(
+                    "ERR Error trying to load the RDB dump, check server logs.".into(),
+                );
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                return ShardReply::Err(
+                    "ERR Error trying to load the RDB dump, check server logs.".into(),
+                );
+            }
+        };
+        self.persist.loaded_keys.set(loaded.keys);
+        self.persist.loaded_expired.set(loaded.expired);
+        let rxs: Vec<_> = loaded
+            .shards
+            .into_iter()
+            .enumerate()
+            .map(|(s, dbs)| self.mesh.request(s, ShardRequest::LoadData { flush, dbs }))
+            .collect();
+        for rx in rxs {
+            let _ = rx.await;
+        }
+        ShardReply::Reply(Reply::ok())
+    }
+
+    /// The periodic jobs, every 100 ms: a stop requested by a signal, and
+    /// the save points.
+    pub async fn cron(self: Rc<Self>) {
+        loop {
+            glommio::timer::sleep(Duration::from_millis(100)).await;
+            if crate::server::shutdown::requested() {
+                let _ = self.shutdown(None).await;
+                // The save failed: keep serving, as Redis does.
+                crate::server::shutdown::clear_request();
+            }
+            let points = save::save_points(&self.config.borrow());
+            if points.is_empty() || self.persist.in_progress.get() {
+                continue;
+            }
+            let mut dirty = 0;
+            for r in save::fan(&self, |_| ShardRequest::Dirty).await {
+                if let ShardReply::Count(n) = r {
+                    dirty += n;
+                }
+            }
+            if let Some((secs, changes)) = save::due(&self.persist, &points, dirty, now_ms() / 1000)
+            {
+                tracing::info!("{changes} changes in {secs} seconds. Saving...");
+                let me = self.clone();
+                glommio::spawn_local(async move {
+                    let _ = save::save(&me, true, None).await;
+                })
+                .detach();
+            }
+        }
     }
 }

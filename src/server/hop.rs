@@ -206,6 +206,56 @@ pub enum ShardRequest {
         kind: crate::server::pubsub::Kind,
         names: Vec<Bytes>,
     },
+    /// Begin this shard's share of a snapshot (sent while every shard holds
+    /// the whole-shard lock) and start writing it to the part file `path`.
+    SnapshotBegin {
+        path: std::path::PathBuf,
+        compress: bool,
+        key_delay_us: u64,
+    },
+    /// Wait for this shard's part of the snapshot: replies `Part` or `Err`.
+    SnapshotCollect,
+    /// The snapshot was written (`ok`) or not; on success the writes made
+    /// before it began no longer count as unsaved (no reply).
+    SnapshotDone {
+        ok: bool,
+    },
+    /// Add loaded keys (one list per db), after emptying every db if `flush`.
+    LoadData {
+        flush: bool,
+        dbs: crate::persistence::load::ShardData,
+    },
+    /// This shard's writes since the last save: replies `Count`.
+    Dirty,
+    /// Write and fsync what the append-only file is owed (before exit).
+    FlushAof,
+    /// DEBUG POPULATE: add the keys `<prefix>:<i>` (i < count) this shard
+    /// owns and that do not exist yet; replies `Count` of keys added.
+    Populate {
+        db: usize,
+        count: u64,
+        prefix: Bytes,
+        size: Option<usize>,
+    },
+    /// To the control executor: SAVE, or BGSAVE [SCHEDULE]; replies `Reply`.
+    Save {
+        background: bool,
+        schedule: bool,
+    },
+    /// To the control executor: INFO persistence's save fields (`Lines`).
+    PersistenceInfo,
+    /// To the control executor: LASTSAVE (`Count`).
+    LastSave,
+    /// To the control executor: SHUTDOWN; `save` `None` follows the save
+    /// points. Replies only when the process does not exit (`Err`).
+    Shutdown {
+        save: Option<bool>,
+    },
+    /// To the control executor: DEBUG RELOAD [NOSAVE] [NOFLUSH].
+    Reload {
+        save: bool,
+        flush: bool,
+    },
 }
 
 /// A reply to a `ShardRequest`.
@@ -232,6 +282,8 @@ pub enum ShardReply {
     Woken,
     /// To a `Block`: the client stopped waiting before it was served.
     TimedOut,
+    /// To `SnapshotCollect`: this shard's part, written.
+    Part(crate::persistence::snapshot::Part),
 }
 
 /// One message on the mesh.

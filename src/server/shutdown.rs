@@ -1,8 +1,29 @@
-//! Process exit: SIGTERM/SIGINT (waited for on the main thread) and SHUTDOWN
-//! end here. Nothing is persisted yet, so a clean stop is: log, remove the
-//! pidfile, exit 0 (the kernel closes every socket).
+//! Process exit: SIGTERM/SIGINT are waited for on the main thread, which
+//! asks the control executor to stop (it saves first when save points are
+//! set, as Redis does); SHUTDOWN goes to the control executor directly. A
+//! clean stop ends in `exit_now`: log, remove the pidfile, exit 0 (the
+//! kernel closes every socket).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::Config;
+
+/// Set by the main thread on SIGTERM/SIGINT; the control executor's cron
+/// sees it within 100 ms.
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+pub fn request() {
+    REQUESTED.store(true, Ordering::Release);
+}
+
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::Acquire)
+}
+
+/// The stop failed (the final save did); a later signal tries again.
+pub fn clear_request() {
+    REQUESTED.store(false, Ordering::Release);
+}
 
 /// Blocks SIGTERM and SIGINT in the calling thread (and the threads it starts
 /// afterwards), so that only `wait_for_signal` receives them.

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use hashbrown::hash_table::Entry as Slot;
 use hashbrown::HashTable;
 
+use super::snapshot::SlotSaver;
 use super::value::{Entry, Value};
 use crate::cluster::slot::{key_hash_slot, SLOTS};
 
@@ -56,6 +57,8 @@ struct Space {
     /// Keys expired since the shard last took them, for its replication
     /// stream (a DEL each).
     expired_log: Vec<Bytes>,
+    /// A snapshot in progress: slots it still has to save before they change.
+    snap: Option<Box<SlotSaver>>,
 }
 
 impl Default for Db {
@@ -117,6 +120,15 @@ impl Space {
     fn live(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         let hash = self.hasher.hash_one(key);
         let idx = table_index(self.scratch, key);
+        if self.snap.as_ref().is_some_and(|s| !s.is_done(idx)) {
+            let expiring = self.tables.get(idx).and_then(|t| {
+                t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key)
+                    .map(|(_, _, e)| is_expired(e, now))
+            });
+            if expiring == Some(true) {
+                self.guard(idx);
+            }
+        }
         let table = self.tables.get_mut(idx)?;
         let watched = &mut self.watched;
         match table.find_entry(hash, |(h, k, _)| *h == hash && k.as_ref() == key) {
@@ -142,6 +154,35 @@ impl Space {
 }
 
 impl Space {
+    /// Before slot `idx` changes: a snapshot still waiting for that slot
+    /// saves it first, as it was.
+    #[inline]
+    fn guard(&mut self, idx: usize) {
+        if let Some(s) = self.snap.as_deref_mut() {
+            if !s.is_done(idx) {
+                let entries = self.tables.get(idx).into_iter().flat_map(|t| t.iter());
+                s.save_early(idx, entries.map(|(_, k, e)| (k, e)));
+            }
+        }
+    }
+
+    /// Guards every slot (before FLUSHDB, FLUSHALL, SWAPDB).
+    fn guard_all(&mut self) {
+        if self.snap.is_some() {
+            for idx in 0..self.tables.len() {
+                self.guard(idx);
+            }
+        }
+    }
+
+    /// Guards the slot of `key` when a snapshot is in progress.
+    #[inline]
+    fn guard_key(&mut self, key: &[u8]) {
+        if self.snap.is_some() {
+            self.guard(table_index(self.scratch, key));
+        }
+    }
+
     /// Counts a modification of `key` if someone WATCHes it (Redis's
     /// `touchWatchedKey`); free when nothing is watched.
     fn touch(&mut self, key: &[u8]) {
@@ -174,6 +215,7 @@ impl Db {
                 expired: 0,
                 watched: Default::default(),
                 expired_log: Vec::new(),
+                snap: None,
             },
             hits: 0,
             misses: 0,
@@ -264,6 +306,7 @@ impl Db {
         if self.s.scratch && self.peek(key, now).is_some() {
             self.s.written.push(Bytes::copy_from_slice(key));
         }
+        self.s.guard_key(key);
         let lru = lru_clock(now);
         self.s.live(key, now)?;
         self.s.touch(key);
@@ -301,6 +344,7 @@ impl Db {
         self.ensure_tables();
         let hash = self.s.hasher.hash_one(key);
         let idx = self.table_index(key);
+        self.s.guard(idx);
         let table = &mut self.s.tables[idx];
         let new_deadline = entry.expire_at;
         let (old, stored) = match table.entry(
@@ -347,6 +391,7 @@ impl Db {
     }
 
     pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        self.s.guard_key(key);
         self.s.live(key, now)?;
         let hash = self.s.hasher.hash_one(key);
         let idx = self.table_index(key);
@@ -369,6 +414,7 @@ impl Db {
     /// Sets the absolute deadline of an existing key (0 removes the TTL).
     /// Returns false when the key does not exist.
     pub fn set_expire(&mut self, key: &[u8], expire_at: u64, now: u64) -> bool {
+        self.s.guard_key(key);
         let Some(e) = self.s.live(key, now) else {
             return false;
         };
@@ -478,6 +524,7 @@ impl Db {
     pub fn clear(&mut self) -> usize {
         // Time 0: every stored key counts, expired or not.
         self.touch_existing_watched(0);
+        self.s.guard_all();
         let n = self.s.len;
         self.s.tables = Vec::new();
         self.s.deadlines.clear();
@@ -528,6 +575,71 @@ impl Db {
     /// their contents: watchers watch a db index, not its data.
     pub fn swap_watched(a: &mut Db, b: &mut Db) {
         std::mem::swap(&mut a.s.watched, &mut b.s.watched);
+    }
+
+    /// Starts a point-in-time snapshot of this db (`shard::snapshot`).
+    /// Returns false, and starts nothing, when the db is empty.
+    pub fn snapshot_begin(&mut self, now: u64, compress: bool) -> bool {
+        if self.s.len == 0 {
+            self.s.snap = None;
+            return false;
+        }
+        let tables = &self.s.tables;
+        self.s.snap = Some(Box::new(SlotSaver::new(
+            |slot| tables.get(slot).is_none_or(|t| t.is_empty()),
+            now,
+            compress,
+            self.s.len,
+            self.s.deadlines.len(),
+        )));
+        true
+    }
+
+    /// Key and TTL counts when the snapshot began, if one is in progress.
+    pub fn snapshot_counts(&self) -> Option<(usize, usize)> {
+        self.s.snap.as_ref().map(|s| (s.keys, s.expires))
+    }
+
+    /// Saves pending slots from `from` on into `out` until `max` bytes were
+    /// added; returns the next slot to look at (`SLOTS`: all done) and the
+    /// number of keys saved.
+    pub fn snapshot_step(&mut self, from: usize, out: &mut Vec<u8>, max: usize) -> (usize, usize) {
+        let Some(snap) = self.s.snap.as_deref_mut() else {
+            return (SLOTS, 0);
+        };
+        let mut keys = 0;
+        let mut slot = from;
+        let start = out.len();
+        while slot < SLOTS && out.len() - start < max {
+            if !snap.is_done(slot) {
+                let entries = self.s.tables.get(slot).into_iter().flat_map(|t| t.iter());
+                keys += snap.save_into(slot, entries.map(|(_, k, e)| (k, e)), out);
+            }
+            slot += 1;
+        }
+        (slot, keys)
+    }
+
+    /// The bytes saved ahead of the walker since the last call.
+    pub fn snapshot_take_early(&mut self) -> Vec<u8> {
+        self.s
+            .snap
+            .as_deref_mut()
+            .map(|s| std::mem::take(&mut s.early))
+            .unwrap_or_default()
+    }
+
+    /// Ends (or abandons) the snapshot.
+    pub fn snapshot_end(&mut self) {
+        self.s.snap = None;
+    }
+
+    /// SWAPDB during a snapshot: both dbs save everything first, then the
+    /// snapshots stay with their index while the data swaps.
+    pub fn snapshot_before_swap(a: &mut Db, b: &mut Db) {
+        a.s.guard_all();
+        b.s.guard_all();
+        std::mem::swap(&mut a.s.snap, &mut b.s.snap);
     }
 
     /// Approximate bytes used, for INFO memory: the mean size of up to

@@ -17,6 +17,21 @@ pub type LockKey = (usize, Bytes);
 /// Transaction id, unique per process (coordinator shard in the high bits).
 pub type TxId = u64;
 
+/// The database index of the one pseudo-key that stands for every key of
+/// the shard: a snapshot's start takes it exclusively on every shard, so
+/// the snapshot is one point in time for all of them (no transaction is
+/// half in it).
+const WHOLE_SHARD: usize = usize::MAX;
+
+/// The lock on every key of the shard.
+pub fn whole_shard() -> LockKey {
+    (WHOLE_SHARD, Bytes::new())
+}
+
+fn is_whole(keys: &[LockKey]) -> bool {
+    keys.iter().any(|k| k.0 == WHOLE_SHARD)
+}
+
 #[derive(Default, Debug)]
 struct LockState {
     readers: u32,
@@ -61,6 +76,12 @@ impl<W> LockTable<W> {
     }
 
     fn conflicts(&self, keys: &[LockKey], exclusive: bool) -> bool {
+        if self.keys.contains_key(&whole_shard()) {
+            return true;
+        }
+        if is_whole(keys) {
+            return !self.keys.is_empty();
+        }
         keys.iter().any(|k| match self.keys.get(k) {
             Some(s) => s.writer || (exclusive && s.readers > 0),
             None => false,
@@ -76,10 +97,13 @@ impl<W> LockTable<W> {
         if self.conflicts(keys, exclusive) {
             return false;
         }
+        if is_whole(keys) {
+            return self.waiters.is_empty();
+        }
         !self
             .waiters
             .iter()
-            .any(|w| w.keys.iter().any(|k| keys.contains(k)))
+            .any(|w| is_whole(&w.keys) || w.keys.iter().any(|k| keys.contains(k)))
     }
 
     /// Takes the locks for `txid` (caller checked `available`).
@@ -129,10 +153,17 @@ impl<W> LockTable<W> {
     pub fn take_ready(&mut self) -> Vec<W> {
         let mut ready = Vec::new();
         let mut blocked: HashSet<LockKey> = HashSet::new();
+        // A whole-shard lock request waiting blocks everything behind it;
+        // it waits behind anything blocked before it.
+        let mut blocked_all = false;
         let mut keep = VecDeque::new();
         while let Some(w) = self.waiters.pop_front() {
-            let behind = w.keys.iter().any(|k| blocked.contains(k));
+            let whole = is_whole(&w.keys);
+            let behind = blocked_all
+                || (whole && !blocked.is_empty())
+                || w.keys.iter().any(|k| blocked.contains(k));
             if behind || self.conflicts(&w.keys, w.exclusive) {
+                blocked_all |= whole;
                 blocked.extend(w.keys.iter().cloned());
                 keep.push_back(w);
                 continue;
@@ -207,6 +238,35 @@ mod tests {
         assert_eq!(t.take_ready(), Vec::<u32>::new());
         t.release(2);
         assert_eq!(t.take_ready(), vec![12]);
+        assert!(t.is_idle());
+    }
+
+    #[test]
+    fn whole_shard_lock_waits_for_and_blocks_everyone() {
+        let mut t: LockTable<u32> = LockTable::default();
+        t.acquire(1, vec![k("a")], false);
+        assert!(!t.available(&[whole_shard()], true));
+        t.wait(Waiter {
+            keys: vec![whole_shard()],
+            exclusive: true,
+            txid: Some(2),
+            payload: 20,
+        });
+        // Nothing overtakes the waiting whole-shard request, even on other keys.
+        assert!(!t.available(&[k("b")], false));
+        t.wait(Waiter {
+            keys: vec![k("b")],
+            exclusive: false,
+            txid: None,
+            payload: 21,
+        });
+        assert_eq!(t.take_ready(), Vec::<u32>::new());
+        t.release(1);
+        assert_eq!(t.take_ready(), vec![20]);
+        assert!(t.holds(2));
+        assert!(!t.available(&[k("c")], false));
+        t.release(2);
+        assert_eq!(t.take_ready(), vec![21]);
         assert!(t.is_idle());
     }
 }

@@ -6,6 +6,7 @@ pub mod db;
 pub mod lock;
 pub mod repl;
 pub mod slowlog;
+pub mod snapshot;
 pub mod types;
 pub mod value;
 
@@ -99,6 +100,10 @@ impl Shard {
     pub fn swap_dbs(&mut self, a: usize, b: usize, now: u64) {
         if a >= self.dbs.len() || b >= self.dbs.len() || a == b {
             return;
+        }
+        {
+            let (lo, hi) = self.dbs.split_at_mut(a.max(b));
+            Db::snapshot_before_swap(&mut lo[a.min(b)], &mut hi[0]);
         }
         self.dbs.swap(a, b);
         let (lo, hi) = self.dbs.split_at_mut(a.max(b));

@@ -23,6 +23,8 @@ pub struct ReplStream {
     limit: usize,
     /// Database of the last command written (a SELECT precedes a change).
     db: Option<usize>,
+    /// Bytes not yet written to the append-only file, when there is one.
+    aof: Option<Vec<u8>>,
 }
 
 impl Default for ReplStream {
@@ -32,6 +34,7 @@ impl Default for ReplStream {
             backlog: Vec::new(),
             limit: BACKLOG,
             db: None,
+            aof: None,
         }
     }
 }
@@ -81,8 +84,23 @@ impl ReplStream {
         start
     }
 
+    /// Starts copying every write for the append-only file (`take_aof`);
+    /// the next write begins with a SELECT.
+    pub fn enable_aof(&mut self) {
+        self.aof = Some(Vec::new());
+        self.db = None;
+    }
+
+    /// The bytes written since the last call, for the append-only file.
+    pub fn take_aof(&mut self) -> Vec<u8> {
+        self.aof.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
     /// Counts the bytes written since `start` and trims the backlog.
     fn end(&mut self, start: usize) {
+        if let Some(aof) = &mut self.aof {
+            aof.extend_from_slice(&self.backlog[start..]);
+        }
         self.offset += (self.backlog.len() - start) as u64;
         if self.backlog.len() > 2 * self.limit {
             let cut = self.backlog.len() - self.limit;

@@ -19,6 +19,7 @@
 //! expected replies in `tests/protocol.rs` were checked to be Redis 7.0's.
 #![allow(dead_code)]
 
+pub mod dataset;
 pub mod text;
 
 use std::collections::HashSet;
@@ -27,6 +28,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -142,6 +144,7 @@ pub struct Server {
     child: Child,
     dir: tempfile::TempDir,
     bin: PathBuf,
+    shards: Option<usize>,
     stdout_log: PathBuf,
     stderr_log: PathBuf,
     status: Option<ExitStatus>,
@@ -181,53 +184,48 @@ impl Server {
             .prefix("tessera-test-")
             .tempdir()
             .expect("create temp dir");
-        let mut last_logs = String::new();
-        for attempt in 0..PORT_ATTEMPTS {
-            let port = pick_port();
-            let stdout_log = dir.path().join(format!("stdout.{attempt}.log"));
-            let stderr_log = dir.path().join(format!("stderr.{attempt}.log"));
-            let args = server_args(port, dir.path(), shards, extra_args);
-            let mut child = Command::new(bin)
-                .args(&args)
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(File::create(&stdout_log).expect("create stdout log"))
-                .stderr(File::create(&stderr_log).expect("create stderr log"))
-                .spawn()
-                .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
-            let result = wait_ready(&mut child, port);
-            let logs = || read_logs(bin, &stdout_log, &stderr_log);
-            match result {
-                Ok(()) => {
-                    return Server {
-                        port,
-                        child,
-                        dir,
-                        bin: bin.to_path_buf(),
-                        stdout_log,
-                        stderr_log,
-                        status: None,
-                    }
-                }
-                // Another process took the port between pick and bind: retry.
-                Err(StartFailure::Exited(_)) if logs().contains("in use") => last_logs = logs(),
-                Err(StartFailure::Exited(status)) => panic!(
-                    "{} exited during start-up ({status}); args {args:?}\n{}",
-                    bin.display(),
-                    logs()
-                ),
-                Err(StartFailure::NotReady) => {
-                    stop_child(&mut child);
-                    panic!(
-                        "{} did not answer PING on port {port} within {READY_TIMEOUT:?}; \
-                         args {args:?}\n{}",
-                        bin.display(),
-                        logs()
-                    );
-                }
-            }
+        let (port, child, stdout_log, stderr_log) =
+            spawn_ready(bin, shards, extra_args, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        Server {
+            port,
+            child,
+            dir,
+            bin: bin.to_path_buf(),
+            shards,
+            stdout_log,
+            stderr_log,
+            status: None,
         }
-        panic!("server could not bind a free port in {PORT_ATTEMPTS} attempts\n{last_logs}");
+    }
+
+    /// Stops the server (SIGTERM, as an operator would) and starts the same
+    /// binary again in the same directory (so it finds its data files), with
+    /// the harness's arguments plus `extra_args`, on a new port.
+    pub fn restart(&mut self, extra_args: &[&str]) {
+        self.try_restart(extra_args)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// As `restart`, but returns the logs when the server does not start
+    /// (for example on a bad data file) instead of panicking.
+    pub fn try_restart(&mut self, extra_args: &[&str]) -> Result<(), String> {
+        self.stop();
+        let (port, child, stdout_log, stderr_log) =
+            spawn_ready(&self.bin, self.shards, extra_args, self.dir.path())?;
+        self.port = port;
+        self.child = child;
+        self.stdout_log = stdout_log;
+        self.stderr_log = stderr_log;
+        self.status = None;
+        Ok(())
+    }
+
+    /// SIGKILL: the process dies with no chance to save anything.
+    pub fn kill(&mut self) {
+        if self.is_running() {
+            let _ = self.child.kill();
+            self.status = self.child.wait().ok();
+        }
     }
 
     /// A `redis` crate connection with 10 s read/write timeouts.
@@ -366,6 +364,60 @@ fn read_logs(bin: &Path, stdout_log: &Path, stderr_log: &Path) -> String {
         tail(&read(stdout_log), 16 * 1024),
         tail(&read(stderr_log), 16 * 1024)
     )
+}
+
+/// Starts `bin` in `dir` on a free port and waits until it answers PING;
+/// retries on another port when the chosen one was taken. `Err` carries the
+/// reason and the server's logs.
+fn spawn_ready(
+    bin: &Path,
+    shards: Option<usize>,
+    extra_args: &[&str],
+    dir: &Path,
+) -> Result<(u16, Child, PathBuf, PathBuf), String> {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let mut last_logs = String::new();
+    for _ in 0..PORT_ATTEMPTS {
+        let run = RUNS.fetch_add(1, Ordering::Relaxed);
+        let port = pick_port();
+        let stdout_log = dir.join(format!("stdout.{run}.log"));
+        let stderr_log = dir.join(format!("stderr.{run}.log"));
+        let args = server_args(port, dir, shards, extra_args);
+        let mut child = Command::new(bin)
+            .args(&args)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout_log).expect("create stdout log"))
+            .stderr(File::create(&stderr_log).expect("create stderr log"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawn {}: {e}", bin.display()));
+        let result = wait_ready(&mut child, port);
+        let logs = || read_logs(bin, &stdout_log, &stderr_log);
+        match result {
+            Ok(()) => return Ok((port, child, stdout_log, stderr_log)),
+            // Another process took the port between pick and bind: retry.
+            Err(StartFailure::Exited(_)) if logs().contains("in use") => last_logs = logs(),
+            Err(StartFailure::Exited(status)) => {
+                return Err(format!(
+                    "{} exited during start-up ({status}); args {args:?}\n{}",
+                    bin.display(),
+                    logs()
+                ))
+            }
+            Err(StartFailure::NotReady) => {
+                stop_child(&mut child);
+                return Err(format!(
+                    "{} did not answer PING on port {port} within {READY_TIMEOUT:?}; \
+                     args {args:?}\n{}",
+                    bin.display(),
+                    logs()
+                ));
+            }
+        }
+    }
+    Err(format!(
+        "server could not bind a free port in {PORT_ATTEMPTS} attempts\n{last_logs}"
+    ))
 }
 
 /// The harness's standard arguments: a config file first if `extra` starts

@@ -1,0 +1,396 @@
+//! Saving the dataset to one RDB file: SAVE, BGSAVE, save points, SHUTDOWN
+//! and DEBUG RELOAD all come here. Runs on: the control executor, which
+//! coordinates; the shards serialise their keys in parallel (`snapshot`).
+//!
+//! Steps: (1) take the whole-shard lock on every shard in ascending order,
+//! as a transaction would, so no cross-shard transaction is half done;
+//! (2) every shard begins its snapshot (slots pending, nothing copied);
+//! (3) unlock — clients were held for two mesh round trips; (4) each shard
+//! writes its part file while serving; (5) the control executor writes the
+//! header and aux fields, appends the parts and the checksum into a temp
+//! file, fsyncs it and renames it over `dbfilename` — one valid RDB.
+
+use std::cell::Cell;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::rdb;
+use super::snapshot::Part;
+use crate::server::control::ControlCtx;
+use crate::server::hop::{ShardReply, ShardRequest};
+use crate::shard::lock::whole_shard;
+use crate::util::clock::now_ms;
+
+/// Redis's `CONFIG_BGSAVE_RETRY_DELAY`: after a failed save, save points
+/// wait this long before trying again.
+const RETRY_DELAY_SECS: u64 = 5;
+
+/// Persistence state and counters (INFO persistence). Owned by: the
+/// control executor.
+pub struct SaveState {
+    pub in_progress: Cell<bool>,
+    /// Unix ms the current save started.
+    started_ms: Cell<u64>,
+    /// Unix seconds of the last successful save (start-up time before one).
+    pub last_save: Cell<u64>,
+    last_try: Cell<u64>,
+    pub last_ok: Cell<bool>,
+    last_secs: Cell<i64>,
+    saves: Cell<u64>,
+    keys_total: Cell<u64>,
+    /// Keys loaded and keys skipped as expired by the last load.
+    pub loaded_keys: Cell<u64>,
+    pub loaded_expired: Cell<u64>,
+    txids: Cell<u64>,
+}
+
+impl SaveState {
+    pub fn new() -> SaveState {
+        SaveState {
+            in_progress: Cell::new(false),
+            started_ms: Cell::new(0),
+            last_save: Cell::new(now_ms() / 1000),
+            last_try: Cell::new(0),
+            last_ok: Cell::new(true),
+            last_secs: Cell::new(-1),
+            saves: Cell::new(0),
+            keys_total: Cell::new(0),
+            loaded_keys: Cell::new(0),
+            loaded_expired: Cell::new(0),
+            txids: Cell::new(1),
+        }
+    }
+
+    /// The `rdb_*` fields of INFO persistence (`rdb_changes_since_last_save`
+    /// comes from the shards).
+    pub fn info_lines(&self) -> Vec<String> {
+        let now = now_ms();
+        let current = if self.in_progress.get() {
+            (now.saturating_sub(self.started_ms.get()) / 1000) as i64
+        } else {
+            -1
+        };
+        vec![
+            format!(
+                "rdb_bgsave_in_progress:{}",
+                u8::from(self.in_progress.get())
+            ),
+            format!("rdb_last_save_time:{}", self.last_save.get()),
+            format!(
+                "rdb_last_bgsave_status:{}",
+                if self.last_ok.get() { "ok" } else { "err" }
+            ),
+            format!("rdb_last_bgsave_time_sec:{}", self.last_secs.get()),
+            format!("rdb_current_bgsave_time_sec:{current}"),
+            format!("rdb_saves:{}", self.saves.get()),
+            format!("rdb_last_load_keys_expired:{}", self.loaded_expired.get()),
+            format!("rdb_last_load_keys_loaded:{}", self.loaded_keys.get()),
+            format!("current_save_keys_total:{}", self.keys_total.get()),
+        ]
+    }
+}
+
+impl Default for SaveState {
+    fn default() -> Self {
+        SaveState::new()
+    }
+}
+
+/// Where the RDB lives: `dir` (absolute) joined with `dbfilename`.
+pub fn rdb_path(cfg: &crate::config::Config) -> PathBuf {
+    Path::new(cfg.dir()).join(cfg.value("dbfilename").unwrap_or("dump.rdb"))
+}
+
+/// Saves the whole dataset to `dbfilename`. Errors are logged and returned;
+/// the state records success or failure either way. `began` is told once
+/// every shard has begun (the snapshot's point in time), which is when
+/// BGSAVE answers; it is dropped unsent when the save fails before that.
+pub async fn save(
+    ctl: &ControlCtx,
+    background: bool,
+    began: Option<futures_channel::oneshot::Sender<()>>,
+) -> Result<(), String> {
+    let st = &ctl.persist;
+    if st.in_progress.get() {
+        return Err("Background save already in progress".into());
+    }
+    st.in_progress.set(true);
+    let start = now_ms();
+    st.started_ms.set(start);
+    st.last_try.set(start / 1000);
+    if background {
+        tracing::info!("Background saving started");
+    }
+    let r = save_steps(ctl, began).await;
+    let ok = r.is_ok();
+    for s in 0..ctl.nshards {
+        ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok });
+    }
+    st.in_progress.set(false);
+    st.last_ok.set(ok);
+    st.last_secs
+        .set((now_ms().saturating_sub(start) / 1000) as i64);
+    match &r {
+        Ok(()) => {
+            st.saves.set(st.saves.get() + 1);
+            st.last_save.set(start / 1000);
+            if background {
+                tracing::info!("Background saving terminated with success");
+            } else {
+                tracing::info!("DB saved on disk");
+            }
+        }
+        Err(e) => {
+            tracing::warn!("{e}");
+            if background {
+                tracing::warn!("Background saving error");
+            }
+        }
+    }
+    r
+}
+
+async fn save_steps(
+    ctl: &ControlCtx,
+    began: Option<futures_channel::oneshot::Sender<()>>,
+) -> Result<(), String> {
+    let cfg = ctl.config.borrow().clone();
+    let n = ctl.nshards;
+    let pid = std::process::id();
+    let dir = PathBuf::from(cfg.dir());
+    let compress = cfg.bool("rdbcompression").unwrap_or(true);
+    let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
+    let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
+
+    // (1)–(3): begin everywhere at one point in time.
+    let txid = ctl.persist.txids.get();
+    ctl.persist.txids.set(txid + 1);
+    let txid = (txid << 16) | n as u64;
+    let mut locked = Vec::new();
+    let mut failed = None;
+    for s in 0..n {
+        let req = ShardRequest::Lock {
+            txid,
+            keys: vec![whole_shard()],
+            exclusive: true,
+        };
+        match ctl.mesh.request(s, req).await {
+            Ok(ShardReply::Done) => locked.push(s),
+            _ => {
+                failed = Some("a shard did not take the snapshot lock".to_string());
+                break;
+            }
+        }
+    }
+    if failed.is_none() {
+        let rxs: Vec<_> = (0..n)
+            .map(|s| {
+                let path = dir.join(format!("temp-{pid}-{s}.rdb.part"));
+                ctl.mesh.request(
+                    s,
+                    ShardRequest::SnapshotBegin {
+                        path,
+                        compress,
+                        key_delay_us,
+                    },
+                )
+            })
+            .collect();
+        for rx in rxs {
+            match rx.await {
+                Ok(ShardReply::Done) => {}
+                Ok(ShardReply::Err(e)) => failed = Some(e),
+                _ => failed = Some("a shard did not begin its snapshot".into()),
+            }
+        }
+    }
+    for s in locked {
+        ctl.mesh.tell(s, ShardRequest::Unlock { txid });
+    }
+    if let (None, Some(tx)) = (&failed, began) {
+        let _ = tx.send(());
+    }
+    // (4): every shard's part (all collected, even after a failure, so
+    // none is left running).
+    let rxs: Vec<_> = (0..n)
+        .map(|s| ctl.mesh.request(s, ShardRequest::SnapshotCollect))
+        .collect();
+    let mut parts = Vec::new();
+    for rx in rxs {
+        match rx.await {
+            Ok(ShardReply::Part(p)) => parts.push(p),
+            Ok(ShardReply::Err(e)) => failed = failed.or(Some(e)),
+            _ => failed = failed.or(Some("a shard lost its snapshot".into())),
+        }
+    }
+    ctl.persist
+        .keys_total
+        .set(parts.iter().map(|p| p.keys).sum());
+    if let Some(e) = failed {
+        remove_parts(parts).await;
+        return Err(e);
+    }
+    // (5): one file.
+    let mut header = Vec::new();
+    rdb::write_header(&mut header);
+    let mut used_mem = 0;
+    for r in fan(ctl, |_| ShardRequest::Stats).await {
+        if let ShardReply::Stats(s) = r {
+            used_mem += s.used_memory;
+        }
+    }
+    for (k, v) in aux_fields(ctl, used_mem) {
+        rdb::write_aux(&mut header, k, v.as_bytes());
+    }
+    let target = rdb_path(&cfg);
+    let tmp = dir.join(format!("temp-{pid}.rdb"));
+    glommio::executor()
+        .spawn_blocking(move || assemble(&tmp, &target, &header, &parts, checksum))
+        .await
+}
+
+/// The aux fields Redis 7.0 writes (`rdbSaveInfoAuxFields`).
+fn aux_fields(ctl: &ControlCtx, used_mem: u64) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "redis-ver",
+            crate::commands::connection::REDIS_VERSION.to_string(),
+        ),
+        ("redis-bits", "64".into()),
+        ("ctime", (now_ms() / 1000).to_string()),
+        ("used-mem", used_mem.to_string()),
+        ("repl-stream-db", "0".into()),
+        ("repl-id", ctl.shared.run_id.clone()),
+        ("repl-offset", "0".into()),
+        ("aof-base", "0".into()),
+    ]
+}
+
+/// One request to every shard, replies in shard order.
+pub async fn fan(ctl: &ControlCtx, make: impl Fn(usize) -> ShardRequest) -> Vec<ShardReply> {
+    let rxs: Vec<_> = (0..ctl.nshards)
+        .map(|s| ctl.mesh.request(s, make(s)))
+        .collect();
+    let mut out = Vec::with_capacity(rxs.len());
+    for rx in rxs {
+        out.push(
+            rx.await
+                .unwrap_or_else(|_| ShardReply::Err("hop failed".into())),
+        );
+    }
+    out
+}
+
+async fn remove_parts(parts: Vec<Part>) {
+    glommio::executor()
+        .spawn_blocking(move || {
+            for p in parts {
+                let _ = std::fs::remove_file(&p.path);
+            }
+        })
+        .await;
+}
+
+/// Header, then each part, then EOF and the CRC64 of everything before it
+/// (0 when `rdbchecksum no`), into `tmp`; fsync; rename to `target`; fsync
+/// the directory. Removes the parts (and `tmp` on failure).
+fn assemble(
+    tmp: &Path,
+    target: &Path,
+    header: &[u8],
+    parts: &[Part],
+    checksum: bool,
+) -> Result<(), String> {
+    let r = assemble_into(tmp, header, parts, checksum).and_then(|()| {
+        std::fs::rename(tmp, target).map_err(|e| {
+            format!(
+                "Error moving temp DB file {} on the final destination {} (in server root dir {}): {e}",
+                tmp.display(),
+                target.display(),
+                target.parent().map(|p| p.display().to_string()).unwrap_or_default()
+            )
+        })
+    });
+    for p in parts {
+        let _ = std::fs::remove_file(&p.path);
+    }
+    match r {
+        Ok(()) => {
+            if let Some(dir) = target.parent() {
+                if let Ok(d) = File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            Err(e)
+        }
+    }
+}
+
+fn assemble_into(tmp: &Path, header: &[u8], parts: &[Part], checksum: bool) -> Result<(), String> {
+    let werr = |e: std::io::Error| format!("Write error saving DB on disk: {e}");
+    let mut f = File::create(tmp).map_err(|e| {
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+            tmp.display(),
+            tmp.parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )
+    })?;
+    let mut crc = rdb::Crc64::new();
+    let mut put = |f: &mut File, b: &[u8]| -> Result<(), String> {
+        crc.update(b);
+        f.write_all(b).map_err(werr)
+    };
+    put(&mut f, header)?;
+    let mut buf = vec![0u8; 1 << 20];
+    for p in parts {
+        let mut r = File::open(&p.path).map_err(werr)?;
+        loop {
+            let n = r.read(&mut buf).map_err(werr)?;
+            if n == 0 {
+                break;
+            }
+            put(&mut f, &buf[..n])?;
+        }
+    }
+    let mut eof = Vec::new();
+    rdb::write_eof(&mut eof);
+    put(&mut f, &eof)?;
+    let sum = if checksum { crc.finish() } else { 0 };
+    f.write_all(&sum.to_le_bytes()).map_err(werr)?;
+    f.sync_all().map_err(werr)?;
+    Ok(())
+}
+
+/// The save points (`save <secs> <changes> ...`) as pairs.
+pub fn save_points(cfg: &crate::config::Config) -> Vec<(u64, u64)> {
+    let words: Vec<u64> = cfg
+        .value("save")
+        .unwrap_or("")
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    words.chunks_exact(2).map(|p| (p[0], p[1])).collect()
+}
+
+/// Serve-cron check (Redis's `serverCron`): the first save point reached
+/// by `dirty` changes since the last save, unless the last attempt failed
+/// less than `RETRY_DELAY_SECS` ago.
+pub fn due(st: &SaveState, points: &[(u64, u64)], dirty: u64, now_secs: u64) -> Option<(u64, u64)> {
+    if st.in_progress.get() {
+        return None;
+    }
+    let since = now_secs.saturating_sub(st.last_save.get());
+    let retry_ok =
+        st.last_ok.get() || now_secs.saturating_sub(st.last_try.get()) > RETRY_DELAY_SECS;
+    points
+        .iter()
+        .copied()
+        .find(|&(secs, changes)| dirty >= changes && since > secs && retry_ok)
+}

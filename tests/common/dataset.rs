@@ -1,0 +1,109 @@
+//! Datasets for the persistence tests: `fill` writes keys of every type in
+//! every encoding, in several databases, some with TTLs; `dataset` reads a
+//! server's whole dataset back key by key for comparison.
+
+use std::collections::BTreeMap;
+
+use redis::Connection;
+
+pub fn q<T: redis::FromRedisValue>(c: &mut Connection, args: &[&str]) -> T {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+pub fn info_field(c: &mut Connection, field: &str) -> String {
+    let info: String = q(c, &["INFO", "persistence"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .unwrap_or_else(|| panic!("no {field} in INFO"))
+        .to_string()
+}
+
+/// One key as compared: type, encoding, DEBUG DIGEST-VALUE, has a TTL.
+pub type KeyState = (String, String, String, bool);
+
+/// Every key of every database, by (db, key).
+pub fn dataset(c: &mut Connection) -> BTreeMap<(usize, String), KeyState> {
+    let mut out = BTreeMap::new();
+    for db in 0..16 {
+        let _: () = q(c, &["SELECT", &db.to_string()]);
+        let keys: Vec<String> = q(c, &["KEYS", "*"]);
+        for k in keys {
+            let t: String = q(c, &["TYPE", &k]);
+            let enc: String = q(c, &["OBJECT", "ENCODING", &k]);
+            let d: Vec<String> = q(c, &["DEBUG", "DIGEST-VALUE", &k]);
+            let ttl: i64 = q(c, &["PTTL", &k]);
+            out.insert((db, k), (t, enc, d.concat(), ttl > 0));
+        }
+    }
+    let _: () = q(c, &["SELECT", "0"]);
+    out
+}
+
+/// Keys of every type in every encoding, in several databases, some with
+/// TTLs far in the future.
+pub fn fill(c: &mut Connection) {
+    for db in [0usize, 3, 15] {
+        let _: () = q(c, &["SELECT", &db.to_string()]);
+        let p = format!("d{db}");
+        let _: () = q(c, &["SET", &format!("{p}:int"), "12345"]);
+        let _: () = q(c, &["SET", &format!("{p}:neg"), "-9000000000"]);
+        let _: () = q(c, &["SET", &format!("{p}:embstr"), "hello"]);
+        let _: () = q(c, &["SET", &format!("{p}:raw"), &"x".repeat(300)]);
+        let _: () = q(c, &["SET", &format!("{p}:ttl"), "v", "EX", "100000"]);
+        for i in 0..5 {
+            let _: () = q(
+                c,
+                &[
+                    "RPUSH",
+                    &format!("{p}:list"),
+                    &format!("e{i}"),
+                    &i.to_string(),
+                ],
+            );
+        }
+        for i in 0..2000 {
+            let _: () = q(
+                c,
+                &["RPUSH", &format!("{p}:biglist"), &format!("element-{i}")],
+            );
+        }
+        let _: () = q(
+            c,
+            &["SADD", &format!("{p}:intset"), "1", "2", "-3", "70000"],
+        );
+        let _: () = q(c, &["SADD", &format!("{p}:set"), "a", "b", "c"]);
+        let _: () = q(c, &["HSET", &format!("{p}:hash"), "f1", "v1", "f2", "22"]);
+        let long = "y".repeat(100);
+        let _: () = q(c, &["HSET", &format!("{p}:bighash"), "f", &long, "g", "1"]);
+        let _: () = q(
+            c,
+            &[
+                "ZADD",
+                &format!("{p}:zset"),
+                "1.5",
+                "a",
+                "-2",
+                "b",
+                "inf",
+                "c",
+            ],
+        );
+        for i in 0..200 {
+            let _: () = q(
+                c,
+                &[
+                    "ZADD",
+                    &format!("{p}:bigzset"),
+                    &i.to_string(),
+                    &format!("m{i}"),
+                ],
+            );
+        }
+        let _: () = q(c, &["PEXPIRE", &format!("{p}:hash"), "90000000"]);
+    }
+    let _: () = q(c, &["SELECT", "0"]);
+}
