@@ -21,6 +21,7 @@
 //!   WATCH counters, the replication stream. No RESP, no sockets; never
 //!   shared between cores.
 //! - [`commands`]: the one command table, dispatch gates, one file per family.
+//! - [`persistence`]: the RDB codec (files, DUMP / RESTORE payloads), sans-IO.
 //! - [`cluster`]: key → slot (used in standalone mode too).
 //! - [`util`]: small generic helpers (clock, glob, numbers).
 //!
@@ -33,6 +34,7 @@
 pub mod cluster;
 pub mod commands;
 pub mod config;
+pub mod persistence;
 pub mod protocol;
 pub mod server;
 pub mod shard;
