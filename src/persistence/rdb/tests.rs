@@ -723,4 +723,3 @@ fn sets_built_from_loads_match_set_build() {
     let back = restore_payload(&dump_payload(&Value::Set(built.clone())), &enc()).unwrap();
     assert_eq!(back, Value::Set(built));
 }
-
