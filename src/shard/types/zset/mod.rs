@@ -321,11 +321,8 @@ impl ZSet {
 
     fn convert_to_skiplist(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
-            let mut sl = Skiplist::new();
-            for (m, s) in std::mem::take(v) {
-                sl.insert(m, s);
-            }
-            self.repr = Repr::Skiplist(Box::new(sl));
+            let pairs = std::mem::take(v);
+            *self = ZSet::from_pairs_in(pairs, false);
         }
     }
 
