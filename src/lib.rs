@@ -21,8 +21,10 @@
 //!   WATCH counters, the replication stream, slots a snapshot still owes. No RESP, no sockets; never
 //!   shared between cores.
 //! - [`commands`]: the one command table, dispatch gates, one file per family.
-//! - [`persistence`]: the RDB codec, per-shard point-in-time snapshots
-//!   (shard side) joined into one file by the control executor, loading.
+//! - [`persistence`]: per-shard point-in-time snapshots
+//!   (shard side) joined into one file by the control executor, loading,
+//!   the per-shard append-only file; the RDB codec (files, DUMP / RESTORE
+//!   payloads) is sans-IO.
 //! - [`cluster`]: key → slot (used in standalone mode too).
 //! - [`util`]: small generic helpers (clock, glob, numbers).
 //!

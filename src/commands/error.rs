@@ -33,6 +33,16 @@ pub enum CmdError {
     OffsetOutOfRange,
     NanOrInfinity,
     MaxClients,
+    /// RESTORE onto an existing key without REPLACE.
+    BusyKey,
+    /// RESTORE's ttl, IDLETIME and FREQ out of range.
+    InvalidTtl,
+    InvalidIdleTime,
+    InvalidFreq,
+    /// RESTORE: the payload's footer (RDB version or CRC64) is wrong.
+    BadDumpPayload,
+    /// RESTORE: the payload's object cannot be read.
+    BadDataFormat,
     ExecAbort,
     Busy,
     NoAuth,
@@ -94,6 +104,12 @@ impl CmdError {
             OffsetOutOfRange => "ERR offset is out of range".into(),
             NanOrInfinity => "ERR increment would produce NaN or Infinity".into(),
             MaxClients => "ERR max number of clients reached".into(),
+            BusyKey => "BUSYKEY Target key name already exists.".into(),
+            InvalidTtl => "ERR Invalid TTL value, must be >= 0".into(),
+            InvalidIdleTime => "ERR Invalid IDLETIME value, must be >= 0".into(),
+            InvalidFreq => "ERR Invalid FREQ value, must be >= 0 and <= 255".into(),
+            BadDumpPayload => "ERR DUMP payload version or checksum are wrong".into(),
+            BadDataFormat => "ERR Bad data format".into(),
             ExecAbort => "EXECABORT Transaction discarded because of previous errors.".into(),
             Busy => "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into(),
             NoAuth => "NOAUTH Authentication required.".into(),
@@ -144,6 +160,10 @@ mod tests {
         assert_eq!(
             CmdError::UnknownCommand("foo".into(), vec![]).text(),
             "ERR unknown command 'foo', with args beginning with: "
+        );
+        assert_eq!(
+            CmdError::BusyKey.text(),
+            "BUSYKEY Target key name already exists."
         );
         assert_eq!(
             CmdError::UnknownSubcommand("bar".into(), "CONFIG".into()).text(),

@@ -6,6 +6,7 @@ pub mod args;
 pub mod blocking;
 pub mod connection;
 pub mod dispatch;
+pub mod dump;
 pub mod error;
 pub mod hash;
 pub mod keys;

@@ -8,6 +8,8 @@
 //! - a result that depends on float rounding: INCRBYFLOAT → SET k v KEEPTTL,
 //!   HINCRBYFLOAT → HSET k f v;
 //! - GETDEL → DEL k;
+//! - RESTORE with a relative TTL → the same with the absolute deadline and
+//!   ABSTTL (or DEL k when it replaced a key with one already past);
 //! - a random or blocking pop becomes the pop done: SPOP → SREM, BLPOP /
 //!   BRPOP → LPOP / RPOP k, BLMOVE → LMOVE, BRPOPLPUSH → RPOPLPUSH, BLMPOP →
 //!   LPOP / RPOP k count, BZPOPMIN / BZPOPMAX / BZMPOP → ZPOPMIN / ZPOPMAX.
@@ -55,6 +57,7 @@ pub fn effect(argv: &[Bytes], reply: &Reply, db: &mut Db, now: u64) -> Option<Ve
             ttl_state(key, db, now)
         }
         b"getdel" => one(vec![b("DEL"), key.clone()]),
+        b"restore" => restore_state(argv, key, db, now),
         b"hincrbyfloat" => {
             let Reply::Bulk(v) = reply else { return None };
             one(vec![
@@ -149,6 +152,22 @@ fn string_state(key: &Bytes, db: &mut Db, now: u64) -> Option<Vec<Vec<Bytes>>> {
     } else {
         cmd.push(b("KEEPTTL"));
     }
+    Some(vec![cmd])
+}
+
+/// RESTORE with a relative TTL as `restoreCommand` rewrites it: the
+/// absolute deadline in place of the ttl and ABSTTL appended; DEL k when
+/// the deadline had passed and only the replaced key's deletion remains.
+fn restore_state(argv: &[Bytes], key: &Bytes, db: &mut Db, now: u64) -> Option<Vec<Vec<Bytes>>> {
+    let Some(e) = db.peek(key, now) else {
+        return Some(vec![vec![b("DEL"), key.clone()]]);
+    };
+    if e.expire_at == 0 || has_option(argv, 4, &["ABSTTL"]) {
+        return None;
+    }
+    let mut cmd = argv.to_vec();
+    *cmd.get_mut(2)? = num(e.expire_at);
+    cmd.push(b("ABSTTL"));
     Some(vec![cmd])
 }
 

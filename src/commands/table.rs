@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use super::{
-    connection as conn, keys, list as l, multi, persistence, pubsub as ps, server as srv,
+    connection as conn, dump, keys, list as l, multi, persistence, pubsub as ps, server as srv,
     string as s, zset as z,
 };
 use super::{CmdResult, KeyCtx};
@@ -828,6 +828,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     cmd("move", 3, RW | FAST, K1, "keyspace", Keyed(keys::move_)),
     cmd("object", -2, RO, (2, 2, 1), "keyspace", Keyed(keys::object)),
     cmd("memory", -2, RO, (2, 2, 1), "keyspace", Keyed(keys::memory)),
+    cmd("dump", 2, RO, K1, "keyspace", Keyed(dump::dump)),
+    cmd("restore", -4, RWD, K1, "keyspace", Keyed(dump::restore)),
     cmd("keys", 2, RO, NOKEYS, "keyspace", Async(srv::keys)),
     cmd("scan", -2, RO, NOKEYS, "keyspace", Async(srv::scan)),
     cmd(

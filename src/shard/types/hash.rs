@@ -26,9 +26,9 @@ use bytes::Bytes;
 use crate::util::rng::Rng;
 use hashbrown::HashTable;
 
-use super::list::listpack_entry_size;
 use super::scan::scan_step;
 use super::Encodings;
+use crate::persistence::rdb::listpack::entry_size as listpack_entry_size;
 use crate::shard::value::memory;
 
 /// Listpack header (total bytes + count) and end marker (`LP_HDR_SIZE`, `LP_EOF`).
@@ -153,6 +153,27 @@ impl Hash {
                 pairs: Vec::new(),
                 bytes: 0,
             },
+        }
+    }
+
+    /// A hash of these pairs (distinct fields) in the encoding given, as an
+    /// RDB or RESTORE load builds it (the caller applies Redis's rule).
+    pub fn from_pairs(pairs: Vec<(Bytes, Bytes)>, listpack: bool) -> Hash {
+        if listpack {
+            let bytes = pairs
+                .iter()
+                .map(|(f, v)| listpack_entry_size(f) + listpack_entry_size(v))
+                .sum();
+            return Hash {
+                repr: Repr::Listpack { pairs, bytes },
+            };
+        }
+        let mut t = Table::with_capacity(pairs.len());
+        for (f, v) in pairs {
+            t.push(f, v);
+        }
+        Hash {
+            repr: Repr::Table(t),
         }
     }
 
@@ -289,11 +310,7 @@ impl Hash {
             return;
         };
         let pairs = std::mem::take(pairs);
-        let mut t = Table::with_capacity(pairs.len());
-        for (f, v) in pairs {
-            t.push(f, v);
-        }
-        self.repr = Repr::Table(t);
+        *self = Hash::from_pairs(pairs, false);
     }
 
     /// One random pair (HRANDFIELD without a count), None when empty.

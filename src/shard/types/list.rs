@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
+use crate::persistence::rdb::listpack::entry_size as listpack_entry_size;
 use crate::shard::value::memory;
 
 /// Which end of a list (Redis's `LIST_HEAD` / `LIST_TAIL`; LEFT / RIGHT).
@@ -39,31 +40,6 @@ pub struct List {
     bytes: usize,
 }
 
-/// Bytes one element takes in a listpack: encoding + data + back-length
-/// (`lpEncodeGetType` / `lpEncodeBacklen`). Integers that `lpStringToInt64`
-/// accepts are stored in 1..9 bytes.
-pub fn listpack_entry_size(s: &[u8]) -> usize {
-    let enc = match crate::util::num::parse_i64(s).filter(|_| s.len() <= 20) {
-        Some(v) if (0..=127).contains(&v) => 1,
-        Some(v) if (-4096..=4095).contains(&v) => 2,
-        Some(v) if i16::try_from(v).is_ok() => 3,
-        Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => 4,
-        Some(v) if i32::try_from(v).is_ok() => 5,
-        Some(_) => 9,
-        None if s.len() < 64 => 1 + s.len(),
-        None if s.len() < 4096 => 2 + s.len(),
-        None => 5 + s.len(),
-    };
-    let back = match enc {
-        0..=127 => 1,
-        128..16_383 => 2,
-        16_383..2_097_151 => 3,
-        2_097_151..268_435_455 => 4,
-        _ => 5,
-    };
-    enc + back
-}
-
 /// Resolves Redis's inclusive `start..=end` with negative indexes
 /// (`addListRangeReply`, `ltrimCommand`): `None` when the range is empty.
 pub fn resolve_range(len: usize, start: i64, end: i64) -> Option<(usize, usize)> {
@@ -89,6 +65,15 @@ pub fn resolve_range(len: usize, start: i64, end: i64) -> Option<(usize, usize)>
 impl List {
     pub fn new() -> List {
         List::default()
+    }
+
+    /// A list of these elements, head first (an RDB or RESTORE load).
+    pub fn from_items(items: Vec<Bytes>) -> List {
+        let bytes = items.iter().map(|e| listpack_entry_size(e)).sum();
+        List {
+            items: items.into(),
+            bytes,
+        }
     }
 
     pub fn len(&self) -> usize {

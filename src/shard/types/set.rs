@@ -260,6 +260,15 @@ impl Set {
         }
     }
 
+    /// The members (ascending) and entry width in bytes of an intset, for
+    /// its RDB blob; None for a hashtable.
+    pub fn intset(&self) -> Option<(&[i64], usize)> {
+        match &self.repr {
+            Repr::Ints(s) => Some((&s.items, s.width)),
+            Repr::Table(_) => None,
+        }
+    }
+
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match &self.repr {

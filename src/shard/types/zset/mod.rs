@@ -29,9 +29,9 @@ use bytes::Bytes;
 
 use self::range::{LexRange, ScoreRange};
 use self::tree::{cmp_entry, OrderTree};
-use super::list::listpack_entry_size;
 use super::scan::scan_step;
 use super::Encodings;
+use crate::persistence::rdb::listpack::entry_size as listpack_entry_size;
 use crate::shard::value::memory;
 
 type Dict = HashMap<Bytes, f64, ahash::RandomState>;
@@ -150,9 +150,17 @@ impl ZSet {
     /// A store result (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE, ZRANGESTORE)
     /// from distinct members in any order, in the encoding its contents
     /// call for (`zsetConvertToListpackIfNeeded`).
-    pub fn from_pairs(mut pairs: Vec<(Bytes, f64)>, enc: &Encodings) -> ZSet {
+    pub fn from_pairs(pairs: Vec<(Bytes, f64)>, enc: &Encodings) -> ZSet {
         let longest = pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-        if pairs.len() <= enc.zset_max_listpack_entries && longest <= enc.zset_max_listpack_value {
+        let listpack =
+            pairs.len() <= enc.zset_max_listpack_entries && longest <= enc.zset_max_listpack_value;
+        ZSet::from_pairs_in(pairs, listpack)
+    }
+
+    /// Distinct members in any order, in the encoding given (an RDB or
+    /// RESTORE load, whose caller applies Redis's rule for the type read).
+    pub fn from_pairs_in(mut pairs: Vec<(Bytes, f64)>, listpack: bool) -> ZSet {
+        if listpack {
             for p in &mut pairs {
                 p.1 = lp_score(p.1);
             }
@@ -313,11 +321,8 @@ impl ZSet {
 
     fn convert_to_skiplist(&mut self) {
         if let Repr::Listpack(v) = &mut self.repr {
-            let mut sl = Skiplist::new();
-            for (m, s) in std::mem::take(v) {
-                sl.insert(m, s);
-            }
-            self.repr = Repr::Skiplist(Box::new(sl));
+            let pairs = std::mem::take(v);
+            *self = ZSet::from_pairs_in(pairs, false);
         }
     }
 
