@@ -15,6 +15,13 @@ use crate::shard::types::Encodings;
 use crate::shard::value::Entry;
 use crate::shard::Shard;
 
+/// The aux field a tessera-written file starts with: the byte length of
+/// each shard's part (`PARTS_PREFIX` then lengths joined by commas; the
+/// prefix keeps the value from being stored as an integer). Redis skips
+/// aux fields it does not know.
+pub const PARTS_AUX: &str = "tessera-parts";
+pub const PARTS_PREFIX: &str = "v1:";
+
 /// Per database, the keys one shard gets.
 pub type ShardData = Vec<Vec<(Bytes, Entry)>>;
 
@@ -25,6 +32,147 @@ pub struct Loaded {
     pub keys: u64,
     /// Keys left out because their deadline had passed.
     pub expired: u64,
+    /// A key of a database this server does not have.
+    too_many_dbs: bool,
+}
+
+/// What one shard loads at start-up.
+pub enum ShardLoad {
+    Nothing,
+    /// Keys parsed for it, and keys skipped as expired (counted once, on
+    /// shard 0).
+    Data(ShardData, u64),
+    /// Its own part of a tessera-written file (start, length), to parse
+    /// and install on its own thread, in parallel with the other shards.
+    Part(std::sync::Arc<Vec<u8>>, usize, usize),
+}
+
+/// Start-up: reads `path` and decides what each shard loads. A file
+/// written by as many shards as this process has is split by its parts
+/// (the checksum and header are checked here); any other file is parsed
+/// here.
+pub fn plan(
+    path: &Path,
+    slots: &SlotMap,
+    databases: usize,
+    enc: &Encodings,
+    checksum: bool,
+    now: u64,
+) -> Result<Vec<ShardLoad>, String> {
+    let nshards = slots.nshards();
+    let data = match std::fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((0..nshards).map(|_| ShardLoad::Nothing).collect())
+        }
+        Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    };
+    let fail = |e: rdb::RdbError| {
+        format!(
+            "Error loading the RDB file {}: {e}. The server will not start on part of a dataset.",
+            path.display()
+        )
+    };
+    match parts_of(&data) {
+        Some((start, lens)) if lens.len() == nshards => {
+            verify_crc(&data, checksum).map_err(fail)?;
+            let mut head = Loaded::empty(nshards, databases);
+            read_header(&data, start, &mut head, slots, enc, now).map_err(fail)?;
+            let data = std::sync::Arc::new(data);
+            let mut from = start;
+            Ok(lens
+                .iter()
+                .map(|&len| {
+                    let part = ShardLoad::Part(data.clone(), from, len);
+                    from += len;
+                    part
+                })
+                .collect())
+        }
+        _ => {
+            drop(data);
+            let loaded = read(path, slots, databases, enc, checksum, now)?;
+            Ok(match loaded {
+                Some(l) => l
+                    .shards
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, d)| ShardLoad::Data(d, if i == 0 { l.expired } else { 0 }))
+                    .collect(),
+                None => (0..nshards).map(|_| ShardLoad::Nothing).collect(),
+            })
+        }
+    }
+}
+
+/// Parses this shard's part of the file and installs its keys; returns
+/// (keys loaded, keys expired). Every key must be this shard's.
+pub fn load_part(
+    shard: &mut Shard,
+    me: usize,
+    slots: &SlotMap,
+    data: &[u8],
+    (start, len): (usize, usize),
+    enc: &Encodings,
+    now: u64,
+) -> Result<(u64, u64), String> {
+    let file = standalone(data, start, len);
+    let (mut keys, mut expired) = (0u64, 0u64);
+    let mut stray = false;
+    let databases = shard.dbs.len();
+    let mut too_many_dbs = false;
+    let mut sink = |r: Record| {
+        if let Record::Entry { db, key, entry } = r {
+            if entry.expire_at != 0 && entry.expire_at <= now {
+                expired += 1;
+            } else if slots.shard_of_key(&key).0 != me {
+                stray = true;
+            } else if let Some(d) = shard.dbs.get_mut(db) {
+                d.put_entry(key, entry, now);
+                keys += 1;
+            } else {
+                too_many_dbs = true;
+            }
+        }
+    };
+    rdb::load(&file, enc, false, &mut sink).map_err(|mut e| {
+        e.offset = (e.offset + start).saturating_sub(9);
+        format!("Error loading the RDB file: {e}. The server will not start on part of a dataset.")
+    })?;
+    if too_many_dbs {
+        return Err(format!(
+            "FATAL: Data file was created with a Redis server configured to handle more than {databases} databases. Exiting"
+        ));
+    }
+    if stray {
+        return Err("Error loading the RDB file: a shard's part holds keys of another shard. The server will not start on part of a dataset.".into());
+    }
+    Ok((keys, expired))
+}
+
+/// One part as a file of its own: magic and version, the part, EOF and a
+/// zero checksum (the whole file's was checked).
+fn standalone(data: &[u8], start: usize, len: usize) -> Vec<u8> {
+    let mut file = data.get(..9).unwrap_or_default().to_vec();
+    file.extend_from_slice(data.get(start..start + len).unwrap_or_default());
+    rdb::write_eof(&mut file);
+    file.extend_from_slice(&[0; 8]);
+    file
+}
+
+/// The header and aux fields (logged), as a file with no keys.
+fn read_header(
+    data: &[u8],
+    start: usize,
+    loaded: &mut Loaded,
+    slots: &SlotMap,
+    enc: &Encodings,
+    now: u64,
+) -> Result<(), rdb::RdbError> {
+    let mut head = data.get(..start).unwrap_or_default().to_vec();
+    rdb::write_eof(&mut head);
+    head.extend_from_slice(&[0; 8]);
+    read_all(&head, loaded, slots, enc, false, now)
 }
 
 /// Reads and parses `path`. `Ok(None)` when there is no such file.
@@ -42,39 +190,22 @@ pub fn read(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
-    let mut loaded = Loaded {
-        shards: (0..slots.nshards())
-            .map(|_| (0..databases).map(|_| Vec::new()).collect())
-            .collect(),
-        keys: 0,
-        expired: 0,
-    };
-    let mut too_many_dbs = false;
-    let mut sink = |r: Record| match r {
-        Record::Aux { key, value } => log_aux(&key, &value, now),
-        Record::ResizeDb { .. } => {}
-        Record::Entry { db, key, entry } => {
-            if entry.expire_at != 0 && entry.expire_at <= now {
-                loaded.expired += 1;
-                return;
-            }
-            let shard = slots.shard_of_key(&key).0;
-            match loaded.shards.get_mut(shard).and_then(|s| s.get_mut(db)) {
-                Some(v) => {
-                    v.push((key, entry));
-                    loaded.keys += 1;
-                }
-                None => too_many_dbs = true,
-            }
+    let loaded = match parts_of(&data) {
+        Some((start, lens)) => {
+            read_parts(&data, start, &lens, slots, databases, enc, checksum, now)
         }
-    };
-    rdb::load(&data, enc, checksum, &mut sink).map_err(|e| {
+        None => {
+            let mut loaded = Loaded::empty(slots.nshards(), databases);
+            read_all(&data, &mut loaded, slots, enc, checksum, now).map(|()| loaded)
+        }
+    }
+    .map_err(|e| {
         format!(
             "Error loading the RDB file {}: {e}. The server will not start on part of a dataset.",
             path.display()
         )
     })?;
-    if too_many_dbs {
+    if loaded.too_many_dbs {
         return Err(format!(
             "FATAL: Data file was created with a Redis server configured to handle more than {databases} databases. Exiting"
         ));
@@ -89,6 +220,201 @@ pub fn read(
         started.elapsed().as_secs_f64()
     );
     Ok(Some(loaded))
+}
+
+/// The whole file in one pass (a file Redis wrote, or one without parts).
+fn read_all(
+    data: &[u8],
+    loaded: &mut Loaded,
+    slots: &SlotMap,
+    enc: &Encodings,
+    checksum: bool,
+    now: u64,
+) -> Result<(), rdb::RdbError> {
+    let mut sink = |r: Record| loaded.take(r, slots, now);
+    rdb::load(data, enc, checksum, &mut sink)
+}
+
+impl Loaded {
+    fn empty(nshards: usize, databases: usize) -> Loaded {
+        Loaded {
+            shards: (0..nshards)
+                .map(|_| (0..databases).map(|_| Vec::new()).collect())
+                .collect(),
+            keys: 0,
+            expired: 0,
+            too_many_dbs: false,
+        }
+    }
+
+    /// One record: aux fields are logged, keys go to their shard.
+    fn take(&mut self, r: Record, slots: &SlotMap, now: u64) {
+        match r {
+            Record::Aux { key, value } => log_aux(&key, &value, now),
+            Record::ResizeDb { .. } => {}
+            Record::Entry { db, key, entry } => {
+                if entry.expire_at != 0 && entry.expire_at <= now {
+                    self.expired += 1;
+                    return;
+                }
+                let shard = slots.shard_of_key(&key).0;
+                match self.shards.get_mut(shard).and_then(|s| s.get_mut(db)) {
+                    Some(v) => {
+                        v.push((key, entry));
+                        self.keys += 1;
+                    }
+                    None => self.too_many_dbs = true,
+                }
+            }
+        }
+    }
+
+    /// Adds another loader's keys.
+    fn merge(&mut self, other: Loaded) {
+        self.keys += other.keys;
+        self.expired += other.expired;
+        self.too_many_dbs |= other.too_many_dbs;
+        for (mine, theirs) in self.shards.iter_mut().zip(other.shards) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                if m.is_empty() {
+                    *m = t;
+                } else {
+                    m.extend(t);
+                }
+            }
+        }
+    }
+}
+
+/// Reads the `tessera-parts` aux field if the file starts with one: where
+/// the parts start and their lengths.
+fn parts_of(data: &[u8]) -> Option<(usize, Vec<usize>)> {
+    let mut pos = 9;
+    if data.get(pos) != Some(&0xFA) {
+        return None;
+    }
+    pos += 1;
+    let key = raw_string(data, &mut pos)?;
+    if key != PARTS_AUX.as_bytes() {
+        return None;
+    }
+    let value = raw_string(data, &mut pos)?;
+    let text = std::str::from_utf8(value)
+        .ok()?
+        .strip_prefix(PARTS_PREFIX)?;
+    let lens: Option<Vec<usize>> = text.split(',').map(|n| n.parse().ok()).collect();
+    let lens = lens?;
+    // The rest of the header (other aux fields) comes before the parts:
+    // the parts end right before EOF and the 8-byte checksum.
+    let body: usize = lens.iter().try_fold(0usize, |a, &l| a.checked_add(l))?;
+    let start = data.len().checked_sub(9)?.checked_sub(body)?;
+    (start >= pos).then_some((start, lens))
+}
+
+/// An uncompressed RDB string at `pos` (the only kind the parts field uses).
+fn raw_string<'a>(data: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
+    let first = *data.get(*pos)?;
+    let (len, hdr) = match first >> 6 {
+        0 => (usize::from(first & 0x3f), 1),
+        1 => (
+            (usize::from(first & 0x3f) << 8) | usize::from(*data.get(*pos + 1)?),
+            2,
+        ),
+        2 if first == 0x80 => {
+            let b = data.get(*pos + 1..*pos + 5)?;
+            (u32::from_be_bytes(b.try_into().ok()?) as usize, 5)
+        }
+        _ => return None,
+    };
+    let s = data.get(*pos + hdr..(*pos + hdr).checked_add(len)?)?;
+    *pos += hdr + len;
+    Some(s)
+}
+
+/// A tessera-written file: the header alone, then every part on its own
+/// thread (each a stand-alone body), while this thread checks the CRC.
+#[allow(clippy::too_many_arguments)]
+fn read_parts(
+    data: &[u8],
+    start: usize,
+    lens: &[usize],
+    slots: &SlotMap,
+    databases: usize,
+    enc: &Encodings,
+    checksum: bool,
+    now: u64,
+) -> Result<Loaded, rdb::RdbError> {
+    let nshards = slots.nshards();
+    let mut loaded = Loaded::empty(nshards, databases);
+    read_header(data, start, &mut loaded, slots, enc, now)?;
+    let results = std::thread::scope(|scope| {
+        let mut from = start;
+        let handles: Vec<_> = lens
+            .iter()
+            .map(|&len| {
+                let offset = from;
+                from += len;
+                scope.spawn(move || {
+                    let file = standalone(data, offset, len);
+                    let hdr = 9;
+                    let mut mine = Loaded::empty(nshards, databases);
+                    read_all(&file, &mut mine, slots, enc, false, now)
+                        .map(|()| mine)
+                        .map_err(|mut e| {
+                            // Report the offset in the real file.
+                            e.offset = (e.offset + offset).saturating_sub(hdr);
+                            e
+                        })
+                })
+            })
+            .collect();
+        let crc = verify_crc(data, checksum);
+        let parts: Vec<_> = handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(rdb::RdbError {
+                        offset: start,
+                        msg: "a loader thread failed".into(),
+                    })
+                })
+            })
+            .collect();
+        (crc, parts)
+    });
+    let (crc, parts) = results;
+    crc?;
+    for p in parts {
+        loaded.merge(p?);
+    }
+    Ok(loaded)
+}
+
+/// The trailing CRC64 against the rest of the file (skipped when zero or
+/// `rdbchecksum no`), as the one-pass loader checks it.
+fn verify_crc(data: &[u8], checksum: bool) -> Result<(), rdb::RdbError> {
+    let at = data.len().saturating_sub(8);
+    let stored = data
+        .get(at..)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .unwrap_or(0);
+    if data.get(at.saturating_sub(1)) != Some(&0xFF) {
+        return Err(rdb::RdbError {
+            offset: at.saturating_sub(1),
+            msg: "RDB file does not end with the EOF marker".into(),
+        });
+    }
+    if checksum && stored != 0 {
+        let computed = rdb::crc64(data.get(..at).unwrap_or_default());
+        if stored != computed {
+            return Err(rdb::RdbError {
+                offset: at,
+                msg: format!("RDB CRC64 {stored:016x} does not match {computed:016x}"),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn log_aux(key: &[u8], value: &[u8], now: u64) {

@@ -234,6 +234,14 @@ async fn save_steps(
     // (5): one file.
     let mut header = Vec::new();
     rdb::write_header(&mut header);
+    // First, so a loader finds it at a fixed place: where each shard's
+    // part starts, so the parts can be parsed in parallel (`load`).
+    let lens: Vec<String> = parts.iter().map(|p| p.bytes.to_string()).collect();
+    rdb::write_aux(
+        &mut header,
+        super::load::PARTS_AUX,
+        format!("{}{}", super::load::PARTS_PREFIX, lens.join(",")).as_bytes(),
+    );
     let mut used_mem = 0;
     for r in fan(ctl, |_| ShardRequest::Stats).await {
         if let ShardReply::Stats(s) = r {
@@ -246,7 +254,10 @@ async fn save_steps(
     let target = rdb_path(&cfg);
     let tmp = dir.join(format!("temp-{pid}.rdb"));
     glommio::executor()
-        .spawn_blocking(move || assemble(&tmp, &target, &header, &parts, checksum))
+        .spawn_blocking(move || {
+            super::lower_priority();
+            assemble(&tmp, &target, &header, &parts, checksum)
+        })
         .await
 }
 
@@ -272,14 +283,7 @@ pub async fn fan(ctl: &ControlCtx, make: impl Fn(usize) -> ShardRequest) -> Vec<
     let rxs: Vec<_> = (0..ctl.nshards)
         .map(|s| ctl.mesh.request(s, make(s)))
         .collect();
-    let mut out = Vec::with_capacity(rxs.len());
-    for rx in rxs {
-        out.push(
-            rx.await
-                .unwrap_or_else(|_| ShardReply::Err("hop failed".into())),
-        );
-    }
-    out
+    crate::server::hop::gather(rxs).await
 }
 
 async fn remove_parts(parts: Vec<Part>) {

@@ -54,6 +54,7 @@ pub fn abandon(shard: &mut Shard) {
 async fn write_out(file: File, bytes: Vec<u8>) -> (File, std::io::Result<()>) {
     glommio::executor()
         .spawn_blocking(move || {
+            super::lower_priority();
             let mut file = file;
             let r = file.write_all(&bytes);
             (file, r)
@@ -151,7 +152,8 @@ async fn walk(
                 glommio::timer::sleep(Duration::from_micros(owed_us)).await;
                 owed_us = 0;
             } else {
-                futures_lite::future::yield_now().await;
+                // Out of the queue, so the executor polls for I/O between steps.
+                glommio::executor().yield_task_queue_now().await;
             }
         }
     }

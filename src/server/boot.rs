@@ -13,7 +13,7 @@ use tracing_subscriber::filter::LevelFilter;
 
 use super::context::{ShardCtx, Shared};
 use super::control::ControlCtx;
-use super::hop::{self, Mesh, MeshMsg};
+use super::hop::{self, Mesh, MeshMsg, ShardRequest};
 use super::listener::{self, BindAddr};
 use super::route::ShardId;
 use super::shutdown;
@@ -161,13 +161,15 @@ pub fn run(config: Config) -> Result<(), String> {
     // With `appendonly yes` the append-only files win over the RDB, as in
     // Redis; each shard replays its own file before it serves.
     let aof_on = config.bool("appendonly").unwrap_or(false);
-    let (mut data, loaded) = if aof_on {
+    let mut data = if aof_on {
         crate::persistence::aof::prepare(&config, nshards)?;
-        (Vec::new(), (0, 0))
+        Vec::new()
     } else {
         load_dataset(&config, nshards)?
     };
-    let had_data = !data.is_empty();
+    let had_data = data
+        .iter()
+        .any(|d| !matches!(d, crate::persistence::load::ShardLoad::Nothing));
     let mesh = MeshBuilder::<Vec<MeshMsg>, _>::full(nshards + 1, MESH_CAPACITY);
     let (ready_tx, ready_rx) = crossbeam::channel::unbounded::<Result<(), String>>();
 
@@ -185,7 +187,10 @@ pub fn run(config: Config) -> Result<(), String> {
             ready_tx.clone(),
             addrs.clone(),
         );
-        let data = data.get_mut(i).map(std::mem::take).unwrap_or_default();
+        let data = data
+            .get_mut(i)
+            .map(|d| std::mem::replace(d, crate::persistence::load::ShardLoad::Nothing))
+            .unwrap_or(crate::persistence::load::ShardLoad::Nothing);
         let builder = LocalExecutorBuilder::new(if nshards <= shard_cpus.len() {
             Placement::Fixed(cpu)
         } else {
@@ -214,7 +219,7 @@ pub fn run(config: Config) -> Result<(), String> {
             .name("control")
             .io_memory(1 << 20);
         let h = builder
-            .spawn(move || async move { control_main(mesh, nshards, config, shared, loaded).await })
+            .spawn(move || async move { control_main(mesh, nshards, config, shared).await })
             .map_err(|e| format!("cannot start the control executor: {e}"))?;
         handles.push(h);
     }
@@ -251,24 +256,45 @@ pub fn run(config: Config) -> Result<(), String> {
     }
 }
 
-/// Reads `dbfilename` if it exists: per shard, per db, the keys to install;
-/// and (keys loaded, keys expired) for INFO.
+/// Reads `dbfilename` if it exists: what each shard loads.
 fn load_dataset(
     config: &Config,
     nshards: usize,
-) -> Result<(Vec<crate::persistence::load::ShardData>, (u64, u64)), String> {
-    let slots = super::route::SlotMap::new(nshards);
-    let path = crate::persistence::save::rdb_path(config);
-    match crate::persistence::load::read(
-        &path,
-        &slots,
+) -> Result<Vec<crate::persistence::load::ShardLoad>, String> {
+    crate::persistence::load::plan(
+        &crate::persistence::save::rdb_path(config),
+        &super::route::SlotMap::new(nshards),
         config.databases().max(1),
         &crate::shard::types::Encodings::of(config),
         config.bool("rdbchecksum").unwrap_or(true),
         now_ms(),
-    )? {
-        Some(l) => Ok((l.shards, (l.keys, l.expired))),
-        None => Ok((Vec::new(), (0, 0))),
+    )
+}
+
+/// Installs this shard's share of the dataset; returns (keys, expired).
+fn load_shard(
+    ctx: &ShardCtx,
+    data: crate::persistence::load::ShardLoad,
+) -> Result<(u64, u64), String> {
+    use crate::persistence::load::{self, ShardLoad};
+    let now = now_ms();
+    let mut shard = ctx.shard.borrow_mut();
+    match data {
+        ShardLoad::Nothing => Ok((0, 0)),
+        ShardLoad::Data(d, expired) => {
+            let keys = d.iter().map(|db| db.len() as u64).sum();
+            load::install(&mut shard, d, false, now);
+            Ok((keys, expired))
+        }
+        ShardLoad::Part(file, start, len) => load::load_part(
+            &mut shard,
+            ctx.id.0,
+            &ctx.slots,
+            &file,
+            (start, len),
+            &ctx.hot.get().enc,
+            now,
+        ),
     }
 }
 
@@ -278,7 +304,7 @@ async fn shard_main(
     config: Arc<Config>,
     shared: Arc<Shared>,
     addrs: Vec<BindAddr>,
-    data: crate::persistence::load::ShardData,
+    data: crate::persistence::load::ShardLoad,
     ready: crossbeam::channel::Sender<Result<(), String>>,
 ) {
     let (senders, receivers) = match mesh.join().await {
@@ -298,9 +324,13 @@ async fn shard_main(
         shared,
         m.clone(),
     ));
-    if !data.is_empty() {
-        crate::persistence::load::install(&mut ctx.shard.borrow_mut(), data, false, now_ms());
-    }
+    let counts = match load_shard(&ctx, data) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
     if ctx.config().bool("appendonly").unwrap_or(false) {
         if let Err(e) = start_aof(&ctx).await {
             let _ = ready.send(Err(e));
@@ -313,6 +343,11 @@ async fn shard_main(
         senders,
         receivers,
         Rc::new(move |req, to| serve_ctx.serve(req, to)),
+    );
+    let (keys, expired) = counts;
+    ctx.mesh.tell(
+        ctx.control_peer(),
+        ShardRequest::LoadCounts { keys, expired },
     );
     for a in &addrs {
         if let Err(e) = listener::start(ctx.clone(), a.addr, backlog) {
@@ -425,7 +460,6 @@ async fn control_main(
     nshards: usize,
     config: Config,
     shared: Arc<Shared>,
-    (loaded_keys, loaded_expired): (u64, u64),
 ) {
     let Ok((senders, receivers)) = mesh.join().await else {
         tracing::error!("control executor could not join the mesh");
@@ -441,8 +475,6 @@ async fn control_main(
         shared,
         persist: crate::persistence::save::SaveState::new(),
     });
-    ctl.persist.loaded_keys.set(loaded_keys);
-    ctl.persist.loaded_expired.set(loaded_expired);
     glommio::spawn_local(ctl.clone().cron()).detach();
     let serve_ctl = ctl.clone();
     hop::start(

@@ -254,14 +254,7 @@ impl ShardCtx {
         let rxs: Vec<_> = (0..self.nshards())
             .map(|s| self.hop_start(s, make(s)))
             .collect();
-        let mut out = Vec::with_capacity(rxs.len());
-        for rx in rxs {
-            out.push(
-                rx.await
-                    .unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into())),
-            );
-        }
-        out
+        super::hop::gather(rxs).await
     }
 
     /// Runs a keyed command on this shard's data now (caller checked locks).
@@ -789,6 +782,7 @@ impl ShardCtx {
             | ShardRequest::Save { .. }
             | ShardRequest::PersistenceInfo
             | ShardRequest::LastSave
+            | ShardRequest::LoadCounts { .. }
             | ShardRequest::Shutdown { .. }
             | ShardRequest::Reload { .. } => {
                 ShardReply::Err("ERR internal: control request sent to a shard".into())

@@ -45,6 +45,12 @@ impl ControlCtx {
                 } => me.save_command(background, schedule).await,
                 ShardRequest::PersistenceInfo => ShardReply::Lines(me.persist.info_lines()),
                 ShardRequest::LastSave => ShardReply::Count(me.persist.last_save.get()),
+                ShardRequest::LoadCounts { keys, expired } => {
+                    let p = &me.persist;
+                    p.loaded_keys.set(p.loaded_keys.get() + keys);
+                    p.loaded_expired.set(p.loaded_expired.get() + expired);
+                    ShardReply::Done
+                }
                 ShardRequest::Shutdown { save } => me.shutdown(save).await,
                 ShardRequest::Reload { save, flush } => me.reload(save, flush).await,
                 other => ShardReply::Err(format!("ERR internal: control cannot serve {other:?}")),

@@ -246,6 +246,12 @@ pub enum ShardRequest {
     PersistenceInfo,
     /// To the control executor: LASTSAVE (`Count`).
     LastSave,
+    /// To the control executor, from each shard at start-up: keys it loaded
+    /// and keys skipped as expired (INFO `rdb_last_load_keys_*`).
+    LoadCounts {
+        keys: u64,
+        expired: u64,
+    },
     /// To the control executor: SHUTDOWN; `save` `None` follows the save
     /// points. Replies only when the process does not exit (`Err`).
     Shutdown {
@@ -284,6 +290,18 @@ pub enum ShardReply {
     TimedOut,
     /// To `SnapshotCollect`: this shard's part, written.
     Part(crate::persistence::snapshot::Part),
+}
+
+/// Awaits replies in order; a lost one becomes `Err`.
+pub async fn gather(rxs: Vec<oneshot::Receiver<ShardReply>>) -> Vec<ShardReply> {
+    let mut out = Vec::with_capacity(rxs.len());
+    for rx in rxs {
+        out.push(
+            rx.await
+                .unwrap_or_else(|_| ShardReply::Err("ERR internal hop failed".into())),
+        );
+    }
+    out
 }
 
 /// One message on the mesh.

@@ -61,8 +61,8 @@ fn write_int_string(out: &mut Vec<u8>, v: i64) {
 /// `s` LZF-compressed when that saves at least four bytes
 /// (`rdbSaveLzfStringObject`); false when it does not.
 fn write_lzf(out: &mut Vec<u8>, s: &[u8]) -> bool {
-    match lzf::compress(s) {
-        Ok(c) if c.len() + 4 <= s.len() => {
+    match super::lzf::compress(s) {
+        Some(c) if c.len() + 4 <= s.len() => {
             out.push((LEN_ENCVAL << 6) | ENC_LZF);
             write_usize(out, c.len());
             write_usize(out, s.len());

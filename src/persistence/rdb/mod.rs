@@ -14,6 +14,7 @@ mod decode;
 mod encode;
 pub mod intset;
 pub mod listpack;
+mod lzf;
 pub mod types;
 pub mod ziplist;
 pub mod zipmap;
