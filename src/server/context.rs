@@ -136,6 +136,10 @@ pub struct ShardCtx {
     snapshot_dirty: Cell<u64>,
     /// This shard's append-only file (`appendonly yes`).
     pub aof: RefCell<Option<crate::persistence::aof::AofFile>>,
+    /// The task queue snapshots run in (made on first use): fewer shares
+    /// than clients, and a short latency bound so the executor goes back to
+    /// its sockets at least every 200 µs while a snapshot runs.
+    snapshot_tq: Cell<Option<glommio::TaskQueueHandle>>,
 }
 
 type SnapshotJob =
@@ -181,6 +185,7 @@ impl ShardCtx {
             snapshot_job: RefCell::new(None),
             snapshot_dirty: Cell::new(0),
             aof: RefCell::new(None),
+            snapshot_tq: Cell::new(None),
         }
     }
 
@@ -841,11 +846,26 @@ impl ShardCtx {
         };
         let (tx, rx) = futures_channel::oneshot::channel();
         let shard = self.shard.clone();
-        glommio::spawn_local(async move {
+        let tq = match self.snapshot_tq.get() {
+            Some(tq) => tq,
+            None => {
+                let tq = glommio::executor().create_task_queue(
+                    glommio::Shares::Static(250),
+                    glommio::Latency::Matters(std::time::Duration::from_micros(200)),
+                    "snapshot",
+                );
+                self.snapshot_tq.set(Some(tq));
+                tq
+            }
+        };
+        let walk = async move {
             let r = crate::persistence::snapshot::write_part(shard, dbs, path, key_delay_us).await;
             let _ = tx.send(r);
-        })
-        .detach();
+        };
+        match glommio::spawn_local_into(walk, tq) {
+            Ok(t) => t.detach(),
+            Err(e) => return ShardReply::Err(format!("cannot start the snapshot: {e}")),
+        };
         *self.snapshot_job.borrow_mut() = Some(rx);
         ShardReply::Done
     }
