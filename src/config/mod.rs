@@ -651,10 +651,8 @@ mod tests {
             cfg.ignored_in_use(),
             [
                 "replica-read-only",
-                "appendonly",
                 "masterauth",
                 "maxmemory",
-                "save",
                 "client-output-buffer-limit",
                 "notify-keyspace-events",
                 "rename-command",
