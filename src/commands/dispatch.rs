@@ -2,6 +2,7 @@
 //! `processCommand`), then routing to where it runs.
 //! Runs on: the connection's shard.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -17,20 +18,28 @@ use crate::shard::lock::{LockKey, Waiter};
 use crate::util::clock::{coarse_micros, now_ms};
 
 /// Checks and runs one command; the reply may still be on its way.
-pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
+///
+/// `clock` carries the coarse clock (µs) between the commands of one batch:
+/// the reading taken when a command ends is the start of the next one, so
+/// timing costs one read per command, not two. 0 means "not read yet".
+/// `argv` stays the caller's (a connection reuses it), emptied only when
+/// the command had to leave with it (another shard, a lock queue).
+pub async fn dispatch(conn: &Conn, argv: &mut Vec<Bytes>, clock: &mut u64) -> Pending {
     let ctx = &conn.ctx;
     ctx.commands.set(ctx.commands.get() + 1);
-    let spec = match check(conn, &argv) {
+    let spec = match check(conn, argv) {
         Ok(spec) => spec,
         Err(e) => {
             super::multi::flag_error(conn);
             return Pending::Ready(e.reply());
         }
     };
-    if let Some(queued) = super::multi::queue(conn, spec, &argv) {
+    if let Some(queued) = super::multi::queue(conn, spec, argv) {
         return Pending::Ready(queued);
     }
-    pause_gate(ctx, spec).await;
+    if pause_gate(ctx, spec).await {
+        *clock = 0;
+    }
     conn.client.last_cmd.set(spec.name);
     if table::is_container(spec.name) {
         *conn.client.last_sub.borrow_mut() = argv.get(1).cloned().unwrap_or_default();
@@ -38,43 +47,51 @@ pub async fn dispatch(conn: &Conn, argv: Vec<Bytes>) -> Pending {
         *conn.client.last_sub.borrow_mut() = Bytes::new();
     }
     if !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
-        ctx.feed_monitors(&conn.client, &argv);
+        ctx.feed_monitors(&conn.client, argv);
     }
     let slower_than = ctx.hot.get().slowlog_slower_than;
     if slower_than < 0 || spec.has(flags::SKIP_SLOWLOG) {
+        *clock = 0;
         return execute(conn, spec, argv).await.0;
     }
-    let start = coarse_micros();
-    let (pending, given_back) = execute(conn, spec, argv).await;
-    let micros = coarse_micros().saturating_sub(start);
+    let start = match *clock {
+        0 => coarse_micros(),
+        t => t,
+    };
+    let (pending, ran_here) = execute(conn, spec, argv).await;
+    let end = coarse_micros();
+    *clock = end;
+    let micros = end.saturating_sub(start);
     // COMPAT: commands are timed with the coarse monotonic clock (a few ms of
     // resolution). One run on another shard is timed there and logged when
     // its reply arrives (`Pending::resolve`).
-    if let (true, Some(logged)) = (micros as i64 >= slower_than, given_back) {
-        ctx.log_slow(&conn.client, &logged, micros);
+    if micros as i64 >= slower_than && ran_here {
+        ctx.log_slow(&conn.client, argv, micros);
     }
     pending
 }
 
+/// Runs the command (or starts it); true when it ran here with `argv`
+/// intact, so its slow-log entry is made here.
 async fn execute(
     conn: &Conn,
     spec: &'static CommandSpec,
-    argv: Vec<Bytes>,
-) -> (Pending, Option<Vec<Bytes>>) {
+    argv: &mut Vec<Bytes>,
+) -> (Pending, bool) {
     match spec.handler {
         Handler::Local(f) => {
-            let reply = f(conn, &argv).unwrap_or_else(|e| e.reply());
-            (Pending::Ready(reply), Some(argv))
+            let reply = f(conn, argv).unwrap_or_else(|e| e.reply());
+            (Pending::Ready(reply), true)
         }
         Handler::Async(f) => {
-            let copy = argv.clone();
-            let reply = f(conn.clone(), argv).await.unwrap_or_else(|e| e.reply());
-            (Pending::Ready(reply), Some(copy))
+            let reply = f(conn.clone(), argv.clone())
+                .await
+                .unwrap_or_else(|e| e.reply());
+            (Pending::Ready(reply), true)
         }
         Handler::Keyed(_) if spec.has(flags::BLOCKING) => {
-            let copy = argv.clone();
-            let run = super::blocking::run(conn.clone(), spec, argv);
-            (Pending::Blocked(Box::pin(run)), Some(copy))
+            let run = super::blocking::run(conn.clone(), spec, argv.clone());
+            (Pending::Blocked(Box::pin(run)), true)
         }
         Handler::Keyed(_) => route_keyed(conn, spec, argv).await,
     }
@@ -85,7 +102,7 @@ fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> 
     let Some(name) = argv.first() else {
         return Err(CmdError::Syntax);
     };
-    let Some(spec) = table::lookup(name) else {
+    let Some(spec) = lookup(name) else {
         let args = argv.iter().skip(1).map(|a| lossy(a)).collect();
         return Err(CmdError::UnknownCommand(lossy(name), args));
     };
@@ -99,26 +116,46 @@ fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> 
     Ok(spec)
 }
 
+thread_local! {
+    /// The command this shard looked up last: a pipeline mostly repeats one.
+    static LAST_SPEC: Cell<Option<&'static CommandSpec>> = const { Cell::new(None) };
+}
+
+/// `table::lookup`, first trying the command looked up last.
+fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    if let Some(spec) = LAST_SPEC.get() {
+        if name.eq_ignore_ascii_case(spec.name.as_bytes()) {
+            return Some(spec);
+        }
+    }
+    let spec = table::lookup(name)?;
+    LAST_SPEC.set(Some(spec));
+    Some(spec)
+}
+
 /// CLIENT PAUSE: hold the command until the pause ends (writes only, or all).
-async fn pause_gate(ctx: &ShardCtx, spec: &CommandSpec) {
+/// Returns whether it held the command.
+async fn pause_gate(ctx: &ShardCtx, spec: &CommandSpec) -> bool {
+    let mut held = false;
     loop {
         let until = ctx.paused_until.get();
         if until == 0 {
-            return;
+            return held;
         }
         let now = now_ms();
         if until <= now {
             ctx.paused_until.set(0);
-            return;
+            return held;
         }
         if ctx.pause_writes_only.get() && !spec.has(flags::WRITE) {
-            return;
+            return held;
         }
         if spec.name == "client" {
-            return;
+            return held;
         }
         let wait = (until - now).min(100);
         glommio::timer::sleep(std::time::Duration::from_millis(wait)).await;
+        held = true;
     }
 }
 
@@ -140,30 +177,30 @@ pub fn keys_by_shard(
 async fn route_keyed(
     conn: &Conn,
     spec: &'static CommandSpec,
-    argv: Vec<Bytes>,
-) -> (Pending, Option<Vec<Bytes>>) {
+    argv: &mut Vec<Bytes>,
+) -> (Pending, bool) {
     let ctx = &conn.ctx;
     let db = conn.client.db.get();
-    let shard = match single_shard(ctx, spec, &argv) {
+    let shard = match single_shard(ctx, spec, argv) {
         Some(shard) => shard,
         None => {
-            let by_shard = keys_by_shard(ctx, spec, db, &argv);
-            let copy = argv.clone();
-            let reply = tx::run(ctx, spec, db, argv, by_shard).await;
-            return (Pending::Ready(reply), Some(copy));
+            let by_shard = keys_by_shard(ctx, spec, db, argv);
+            let reply = tx::run(ctx, spec, db, argv.clone(), by_shard).await;
+            return (Pending::Ready(reply), true);
         }
     };
     if shard != ctx.id.0 {
+        let argv = std::mem::take(argv);
         let rx = ctx.mesh.request(shard, ShardRequest::Run { db, argv });
-        return (Pending::Remote(rx), None);
+        return (Pending::Remote(rx), false);
     }
     match park_if_locked(ctx, spec, db, argv) {
         // Await here so later commands of this pipeline stay behind it.
-        Err(rx) => (
+        Some(rx) => (
             Pending::Ready(Pending::Remote(rx).resolve(conn).await),
-            None,
+            false,
         ),
-        Ok(argv) => (Pending::Ready(ctx.exec_keyed(spec, db, &argv)), Some(argv)),
+        None => (Pending::Ready(ctx.exec_keyed(spec, db, argv)), true),
     }
 }
 
@@ -186,23 +223,24 @@ fn single_shard(ctx: &ShardCtx, spec: &CommandSpec, argv: &[Bytes]) -> Option<us
     Some(owner.unwrap_or(ctx.id.0))
 }
 
-/// Parks the command behind a transaction's locks on its keys, if any;
-/// otherwise hands `argv` back to run now.
+/// Parks the command behind a transaction's locks on its keys, if any
+/// (taking `argv`; its reply comes on the receiver); `None`: run it now.
 fn park_if_locked(
     ctx: &ShardCtx,
     spec: &'static CommandSpec,
     db: usize,
-    argv: Vec<Bytes>,
-) -> Result<Vec<Bytes>, futures_channel::oneshot::Receiver<crate::server::hop::ShardReply>> {
+    argv: &mut Vec<Bytes>,
+) -> Option<futures_channel::oneshot::Receiver<crate::server::hop::ShardReply>> {
     let mut locks = ctx.locks.borrow_mut();
     if locks.is_idle() {
-        return Ok(argv);
+        return None;
     }
-    let keys = ShardCtx::lock_keys(spec, db, &argv);
+    let keys = ShardCtx::lock_keys(spec, db, argv);
     let exclusive = spec.has(flags::WRITE);
     if locks.available(&keys, exclusive) {
-        return Ok(argv);
+        return None;
     }
+    let argv = std::mem::take(argv);
     let (tx, rx) = futures_channel::oneshot::channel();
     locks.wait(Waiter {
         keys,
@@ -215,5 +253,5 @@ fn park_if_locked(
             to: ReplyTo::Local(tx),
         },
     });
-    Err(rx)
+    Some(rx)
 }

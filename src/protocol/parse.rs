@@ -121,6 +121,90 @@ fn find_byte(buf: &[u8], from: usize, needle: u8) -> Option<usize> {
         .map(|p| p + from)
 }
 
+/// Most arguments the fast path frames (`SET k v EX n NX GET` has 7; MSET
+/// of 10 keys 21); longer commands take the general path.
+const FAST_MAX_ARGS: usize = 24;
+
+/// A `*<n>` or `$<n>` header at `at` in the fast path's narrow form: 1 to 9
+/// digits, no sign, no leading zero (but "0" itself), then `\r` and at least
+/// one more byte (skipped unchecked, as Redis does). Returns the number and
+/// where the next line starts; `None` for anything else, including an
+/// incomplete line (the general path then decides).
+#[inline]
+fn fast_header(buf: &[u8], at: usize, lead: u8) -> Option<(usize, usize)> {
+    if *buf.get(at)? != lead {
+        return None;
+    }
+    let digits = buf.get(at + 1..)?;
+    let mut n = 0usize;
+    let mut i = 0;
+    loop {
+        let d = *digits.get(i)?;
+        if d == b'\r' {
+            break;
+        }
+        let v = d.wrapping_sub(b'0');
+        if v > 9 || i == 9 || (i == 1 && n == 0) {
+            return None;
+        }
+        n = n * 10 + usize::from(v);
+        i += 1;
+    }
+    let next = at + 1 + i + 2;
+    (i > 0 && next <= buf.len()).then_some((n, next))
+}
+
+/// Frames one complete multibulk of at most `FAST_MAX_ARGS` arguments from
+/// the front of `buf`, within the limits, or returns `None` and consumes
+/// nothing (incomplete, malformed, oversized: the general path handles it
+/// and produces the same result or error it always would).
+/// `spans` is scratch space (the decoder's, left empty). Returns whether it
+/// framed a command (its arguments appended to `args`).
+fn complete_multibulk(
+    buf: &mut BytesMut,
+    limits: &Limits,
+    spans: &mut Vec<(usize, usize)>,
+    args: &mut Vec<Bytes>,
+) -> bool {
+    scan_multibulk(buf, limits, spans).is_some_and(|end| {
+        let frame = buf.split_to(end).freeze();
+        args.extend(spans.iter().map(|&(start, end)| frame.slice(start..end)));
+        spans.clear();
+        true
+    })
+}
+
+/// The scan behind `complete_multibulk`: fills `spans` and returns the
+/// command's length, or `None` (nothing consumed).
+fn scan_multibulk(buf: &[u8], limits: &Limits, spans: &mut Vec<(usize, usize)>) -> Option<usize> {
+    let (count, mut pos) = fast_header(buf, 0, b'*')?;
+    if count == 0 || count > FAST_MAX_ARGS {
+        return None;
+    }
+    if count as i64 > UNAUTH_MAX_MULTIBULK && !limits.authenticated {
+        return None;
+    }
+    let max_bulk = if limits.authenticated {
+        limits.proto_max_bulk_len
+    } else {
+        limits.proto_max_bulk_len.min(UNAUTH_MAX_BULK as u64)
+    };
+    spans.clear();
+    for _ in 0..count {
+        let (len, start) = fast_header(buf, pos, b'$')?;
+        if len as u64 > max_bulk {
+            return None;
+        }
+        let end = start + len;
+        if end + 2 > buf.len() {
+            return None;
+        }
+        spans.push((start, end));
+        pos = end + 2;
+    }
+    Some(pos)
+}
+
 impl RequestDecoder {
     pub fn new() -> Self {
         Self::default()
@@ -152,11 +236,48 @@ impl RequestDecoder {
         buf: &mut BytesMut,
         limits: &Limits,
     ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+        let mut args = Vec::new();
+        Ok(self.decode_into(buf, limits, &mut args)?.then_some(args))
+    }
+
+    /// `decode` into a caller's vector (cleared first), so a connection
+    /// reuses one allocation for every command: `Ok(true)` when `args`
+    /// holds the next command.
+    pub fn decode_into(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &Limits,
+        args: &mut Vec<Bytes>,
+    ) -> Result<bool, ProtocolError> {
+        args.clear();
         // The saved offsets are only meaningful if the caller kept the
         // contract; if the buffer shrank, start over rather than misparse.
         if self.pos > buf.len() || self.scanned > buf.len() {
             self.reset();
         }
+        // Between commands, a small multibulk that is already complete (the
+        // pipelined common case) is framed in one pass.
+        if self.remaining == 0
+            && self.scanned == 0
+            && complete_multibulk(buf, limits, &mut self.spans, args)
+        {
+            return Ok(true);
+        }
+        match self.decode_general(buf, limits)? {
+            Some(decoded) => {
+                *args = decoded;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// `decode` without the fast path (the resumable state machine alone).
+    fn decode_general(
+        &mut self,
+        buf: &mut BytesMut,
+        limits: &Limits,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         let result = self.decode_inner(buf, limits);
         match &result {
             Err(_) => self.reset(),
@@ -405,13 +526,29 @@ mod tests {
         Limits::default()
     }
 
+    type Outcome = (Vec<Cmd>, Option<ProtocolError>, usize);
+    type Step = fn(
+        &mut RequestDecoder,
+        &mut BytesMut,
+        &Limits,
+    ) -> Result<Option<Vec<Bytes>>, ProtocolError>;
+
     /// Decodes everything currently decodable from `input` in one buffer.
-    fn decode_all(input: &[u8], limits: &Limits) -> (Vec<Cmd>, Option<ProtocolError>, usize) {
+    fn decode_all(input: &[u8], limits: &Limits) -> Outcome {
+        decode_all_by(input, limits, RequestDecoder::decode)
+    }
+
+    /// `decode_all` through the general state machine only (no fast path).
+    fn decode_all_general(input: &[u8], limits: &Limits) -> Outcome {
+        decode_all_by(input, limits, RequestDecoder::decode_general)
+    }
+
+    fn decode_all_by(input: &[u8], limits: &Limits, step: Step) -> Outcome {
         let mut dec = RequestDecoder::new();
         let mut buf = BytesMut::from(input);
         let mut cmds = Vec::new();
         loop {
-            match dec.decode(&mut buf, limits) {
+            match step(&mut dec, &mut buf, limits) {
                 Ok(Some(args)) => cmds.push(args.iter().map(|a| a.to_vec()).collect()),
                 Ok(None) => return (cmds, None, buf.len()),
                 Err(e) => return (cmds, Some(e), buf.len()),
@@ -872,6 +1009,44 @@ mod tests {
     }
 
     #[test]
+    fn fast_path_agrees_with_general_path() {
+        let many: Vec<&[u8]> = vec![b"x"; FAST_MAX_ARGS + 1];
+        let big = vec![b'v'; 20_000];
+        let inputs: Vec<Vec<u8>> = vec![
+            multibulk(&[b"SET", b"k", b"v"]),
+            multibulk(&[b"GET", b""]),
+            multibulk(&many),
+            multibulk(&many[1..]),
+            multibulk(&[b"SET", b"k", &big]),
+            b"*01\r\n$1\r\na\r\n".to_vec(),
+            b"*1\r\n$01\r\na\r\n".to_vec(),
+            b"*1\r\n$-1\r\n".to_vec(),
+            b"*1\r\n$1x\r\na\r\n".to_vec(),
+            b"*1\r\n+1\r\na\r\n".to_vec(),
+            b"*1\r\n$1234567890\r\n".to_vec(),
+            b"*1\r\n$1\r\naXY*1\r\n$1\r\nb\r\n".to_vec(),
+            b"*0\r\n*1\r\n$1\r\na\r\n".to_vec(),
+            b"*1\r".to_vec(),
+            b"*2\r\n$1\r\na\r\n$1\r".to_vec(),
+        ];
+        for authenticated in [true, false] {
+            let l = Limits {
+                authenticated,
+                proto_max_bulk_len: 15_000,
+                ..Limits::default()
+            };
+            for input in &inputs {
+                assert_eq!(
+                    decode_all(input, &l),
+                    decode_all_general(input, &l),
+                    "{:?}",
+                    String::from_utf8_lossy(input)
+                );
+            }
+        }
+    }
+
+    #[test]
     fn shrunk_buffer_does_not_panic() {
         let mut dec = RequestDecoder::new();
         let mut buf = BytesMut::from(&b"*2\r\n$3\r\nfoo\r\n$3\r\nba"[..]);
@@ -930,7 +1105,9 @@ mod tests {
         ) {
             let input: Vec<u8> = parts.concat();
             let l = Limits { max_inline_len: 1024, authenticated, ..Limits::default() };
-            let (whole, whole_err, _) = decode_all(&input, &l);
+            let (whole, whole_err, rest) = decode_all(&input, &l);
+            let general = decode_all_general(&input, &l);
+            prop_assert_eq!((&whole, &whole_err, rest), (&general.0, &general.1, general.2));
             let (chunked, chunked_err) = decode_chunked(&input, &chunks, &l);
             prop_assert_eq!(whole, chunked);
             prop_assert_eq!(whole_err, chunked_err);
@@ -944,6 +1121,8 @@ mod tests {
         ) {
             let input: Vec<u8> = cmds.concat();
             let (whole, err, rest) = decode_all(&input, &limits());
+            let general = decode_all_general(&input, &limits());
+            prop_assert_eq!((&whole, &err, rest), (&general.0, &general.1, general.2));
             let (chunked, chunked_err) = decode_chunked(&input, &chunks, &limits());
             prop_assert_eq!(&whole, &chunked);
             prop_assert_eq!(&err, &chunked_err);

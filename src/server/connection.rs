@@ -121,6 +121,8 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
     let mut wbuf = BytesMut::with_capacity(16 * 1024);
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut decoder = RequestDecoder::new();
+    // One argument vector for every command of the connection.
+    let mut argv = Vec::new();
     let mut pending: Vec<(Pending, bool)> = Vec::new();
     // False after a blocking command: what is already buffered runs first.
     let mut need_read = true;
@@ -159,17 +161,39 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
         client.qbuf.set(rbuf.len());
         let mut protocol_error = None;
         client.last_interaction_ms.set(ctx.tick());
+        let mut clock = 0;
         loop {
-            match decoder.decode(&mut rbuf, &limits) {
-                Ok(Some(argv)) => {
-                    let p = dispatch(conn, argv).await;
+            match decoder.decode_into(&mut rbuf, &limits, &mut argv) {
+                Ok(true) => {
+                    let p = dispatch(conn, &mut argv, &mut clock).await;
+                    // Release the read buffer now; keep the allocation
+                    // unless one huge command grew it.
+                    argv.clear();
+                    if argv.capacity() > 1024 {
+                        argv = Vec::new();
+                    }
                     let send = take_reply_mode(client);
                     let blocked = matches!(p, Pending::Blocked(_));
                     // Pushes queued so far go before this reply.
-                    if let Some(pushes) = super::pubsub::take_all_pushes(client) {
-                        pending.push((Pending::Ready(pushes), true));
+                    let pushes = super::pubsub::take_all_pushes(client);
+                    match p {
+                        // Nothing is waiting ahead of it: encode it now (as
+                        // Redis does, in the client's protocol of the moment).
+                        Pending::Ready(reply) if pending.is_empty() => {
+                            if let Some(pushes) = pushes {
+                                encode(&pushes, client.resp.get(), &mut wbuf);
+                            }
+                            if send {
+                                encode(&reply, client.resp.get(), &mut wbuf);
+                            }
+                        }
+                        p => {
+                            if let Some(pushes) = pushes {
+                                pending.push((Pending::Ready(pushes), true));
+                            }
+                            pending.push((p, send));
+                        }
                     }
-                    pending.push((p, send));
                     if client.closing.get() {
                         break;
                     }
@@ -178,7 +202,7 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
                         break;
                     }
                 }
-                Ok(None) => break,
+                Ok(false) => break,
                 Err(e) => {
                     protocol_error = Some(e);
                     break;

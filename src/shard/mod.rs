@@ -39,10 +39,16 @@ impl Shard {
     /// Puts a DEL on the replication stream for each key of db `db` that
     /// expired since the last call (`None`: every db).
     pub fn log_expired(&mut self, db: Option<usize>) {
-        for (i, d) in self.dbs.iter_mut().enumerate() {
-            if db.is_some_and(|x| x != i) {
+        // One database (every keyed command but COPY / MOVE): index it
+        // rather than walk all sixteen.
+        let range = match db {
+            Some(i) => i..i + 1,
+            None => 0..self.dbs.len(),
+        };
+        for i in range {
+            let Some(d) = self.dbs.get_mut(i) else {
                 continue;
-            }
+            };
             for k in d.take_expired() {
                 let del = vec![bytes::Bytes::from_static(b"DEL"), k];
                 self.repl.append(i, &[del]);

@@ -120,17 +120,37 @@ impl ReplStream {
 }
 
 /// One command in RESP: `*<n>`, then `$<len>` and the bytes of each part.
+/// Runs on every write, so lengths under 100 (nearly all headers) skip the
+/// general number formatting and the buffer grows at most once.
 fn put<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
-    out.push(b'*');
-    crate::util::num::write_i64(parts.len() as i64, out);
-    out.extend_from_slice(b"\r\n");
+    let payload: usize = parts.iter().map(|p| p.as_ref().len() + 16).sum();
+    out.reserve(payload + 16);
+    header(out, b'*', parts.len());
     for p in parts {
         let p = p.as_ref();
-        out.push(b'$');
-        crate::util::num::write_i64(p.len() as i64, out);
-        out.extend_from_slice(b"\r\n");
+        header(out, b'$', p.len());
         out.extend_from_slice(p);
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `<lead><n>\r\n`.
+fn header(out: &mut Vec<u8>, lead: u8, n: usize) {
+    // Digits of n < 100 are computed, not formatted: `as u8` cannot truncate.
+    match n {
+        0..=9 => out.extend_from_slice(&[lead, b'0' + n as u8, b'\r', b'\n']),
+        10..=99 => out.extend_from_slice(&[
+            lead,
+            b'0' + (n / 10) as u8,
+            b'0' + (n % 10) as u8,
+            b'\r',
+            b'\n',
+        ]),
+        _ => {
+            out.push(lead);
+            crate::util::num::write_i64(n as i64, out);
+            out.extend_from_slice(b"\r\n");
+        }
     }
 }
 
@@ -160,6 +180,18 @@ mod tests {
              *1\r\n$4\r\nEXEC\r\n"
         );
         assert_eq!(s.offset(), text.len() as u64);
+    }
+
+    #[test]
+    fn headers_of_every_width() {
+        let mut s = ReplStream::default();
+        let long = "x".repeat(100);
+        s.append_global(&[b"SET".as_slice(), b"0123456789", long.as_bytes(), b""]);
+        let text = String::from_utf8(s.backlog().to_vec()).unwrap();
+        assert_eq!(
+            text,
+            format!("*4\r\n$3\r\nSET\r\n$10\r\n0123456789\r\n$100\r\n{long}\r\n$0\r\n\r\n")
+        );
     }
 
     #[test]
