@@ -90,17 +90,12 @@ pub fn plan(
                 .collect())
         }
         _ => {
-            drop(data);
-            let loaded = read(path, slots, databases, enc, checksum, now)?;
-            Ok(match loaded {
-                Some(l) => l
-                    .shards
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, d)| ShardLoad::Data(d, if i == 0 { l.expired } else { 0 }))
-                    .collect(),
-                None => (0..nshards).map(|_| ShardLoad::Nothing).collect(),
-            })
+            let l = parse(path, &data, slots, databases, enc, checksum, now)?;
+            Ok(l.shards
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| ShardLoad::Data(d, if i == 0 { l.expired } else { 0 }))
+                .collect())
         }
     }
 }
@@ -184,19 +179,31 @@ pub fn read(
     checksum: bool,
     now: u64,
 ) -> Result<Option<Loaded>, String> {
-    let started = Instant::now();
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
-    let loaded = match parts_of(&data) {
-        Some((start, lens)) => {
-            read_parts(&data, start, &lens, slots, databases, enc, checksum, now)
-        }
+    parse(path, &data, slots, databases, enc, checksum, now).map(Some)
+}
+
+/// Parses a whole file already read from `path` (named in errors), in
+/// parallel by parts when it has them.
+fn parse(
+    path: &Path,
+    data: &[u8],
+    slots: &SlotMap,
+    databases: usize,
+    enc: &Encodings,
+    checksum: bool,
+    now: u64,
+) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let loaded = match parts_of(data) {
+        Some((start, lens)) => read_parts(data, start, &lens, slots, databases, enc, checksum, now),
         None => {
             let mut loaded = Loaded::empty(slots.nshards(), databases);
-            read_all(&data, &mut loaded, slots, enc, checksum, now).map(|()| loaded)
+            read_all(data, &mut loaded, slots, enc, checksum, now).map(|()| loaded)
         }
     }
     .map_err(|e| {
@@ -219,7 +226,7 @@ pub fn read(
         "RDB parsed in {:.3} seconds",
         started.elapsed().as_secs_f64()
     );
-    Ok(Some(loaded))
+    Ok(loaded)
 }
 
 /// The whole file in one pass (a file Redis wrote, or one without parts).
