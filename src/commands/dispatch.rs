@@ -124,13 +124,26 @@ thread_local! {
 /// `table::lookup`, first trying the command looked up last.
 fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     if let Some(spec) = LAST_SPEC.get() {
-        if name.eq_ignore_ascii_case(spec.name.as_bytes()) {
+        if same_name(name, spec.name.as_bytes()) {
             return Some(spec);
         }
     }
     let spec = table::lookup(name)?;
     LAST_SPEC.set(Some(spec));
     Some(spec)
+}
+
+/// Whether `name` is `lower` (a table name: lower-case ASCII) in any case.
+/// Cheaper than `eq_ignore_ascii_case`, which lower-cases both sides.
+fn same_name(name: &[u8], lower: &[u8]) -> bool {
+    name.len() == lower.len()
+        && name.iter().zip(lower).all(|(&n, &l)| {
+            if l.is_ascii_lowercase() {
+                (n | 0x20) == l
+            } else {
+                n == l
+            }
+        })
 }
 
 /// CLIENT PAUSE: hold the command until the pause ends (writes only, or all).
@@ -254,4 +267,29 @@ fn park_if_locked(
         },
     });
     Some(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_name_ignores_case_of_letters_only() {
+        assert!(same_name(b"SET", b"set"));
+        assert!(same_name(b"sEt", b"set"));
+        assert!(!same_name(b"SETX", b"set"));
+        assert!(!same_name(b"SE", b"set"));
+        assert!(same_name(b"RESTORE-ASKING", b"restore-asking"));
+        // '\r' | 0x20 == '-': only letters compare case-insensitively.
+        assert!(!same_name(b"RESTORE\rASKING", b"restore-asking"));
+        assert!(!same_name(b"S@T", b"s`t"));
+    }
+
+    #[test]
+    fn cached_lookup_follows_the_name() {
+        assert_eq!(lookup(b"GET").map(|s| s.name), Some("get"));
+        assert_eq!(lookup(b"get").map(|s| s.name), Some("get"));
+        assert_eq!(lookup(b"SET").map(|s| s.name), Some("set"));
+        assert_eq!(lookup(b"GETX").map(|s| s.name), None);
+    }
 }

@@ -19,6 +19,8 @@ pub fn encode(reply: &Reply, version: RespVersion, out: &mut BytesMut) {
     match reply {
         // addReplyStatusLength. Redis trusts callers here; we map CR/LF to
         // spaces (as for errors) so a status can never desync the client.
+        // The most common reply of all, written without scanning it.
+        Reply::Simple(s) if s.as_ref() == b"OK" => out.put_slice(b"+OK\r\n"),
         Reply::Simple(s) => put_line(out, b'+', s),
         // addReplyErrorFormat: "\r\n" inside become spaces.
         Reply::Error(s) => put_line(out, b'-', s),
