@@ -25,6 +25,9 @@
 //!   (shard side) joined into one file by the control executor, loading,
 //!   the per-shard append-only file; the RDB codec (files, DUMP / RESTORE
 //!   payloads) is sans-IO.
+//! - [`replication`]: PSYNC2 with Redis-protocol peers, on the control
+//!   executor: the backlog merged from the shards' streams, replicas
+//!   attached here, the link to this server's master.
 //! - [`cluster`]: key → slot (used in standalone mode too).
 //! - [`util`]: small generic helpers (clock, glob, numbers).
 //!
@@ -39,6 +42,7 @@ pub mod commands;
 pub mod config;
 pub mod persistence;
 pub mod protocol;
+pub mod replication;
 pub mod server;
 pub mod shard;
 pub mod util;

@@ -465,6 +465,17 @@ async fn client_kill(conn: &Conn, argv: &[Bytes]) -> CmdResult {
         }
     }
     let mut killed = 0;
+    // The master link and replica links are the control executor's.
+    // COMPAT: only the TYPE filter selects them (not ID or ADDR).
+    if let Some(t @ ("master" | "replica")) = f.kind.as_deref() {
+        let req = ShardRequest::KillReplLinks {
+            master: t == "master",
+            replicas: t == "replica",
+        };
+        if let ShardReply::Count(n) = conn.ctx.hop(conn.ctx.control_peer(), req).await {
+            killed += n;
+        }
+    }
     for r in conn
         .ctx
         .fan_out(|_| ShardRequest::ClientKill { filter: f.clone() })

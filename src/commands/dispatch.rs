@@ -112,8 +112,26 @@ fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> 
     if !conn.client.authenticated.get() && !spec.has(flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
     }
+    if spec.has(flags::WRITE) {
+        write_gates(conn)?;
+    }
     super::pubsub::subscribed_gate(conn, spec, argv)?;
     Ok(spec)
+}
+
+/// Redis's `processCommand` checks for writes: a read-only replica refuses
+/// them (but from its master), a master short of good replicas too.
+fn write_gates(conn: &Conn) -> Result<(), CmdError> {
+    let ctx = &conn.ctx;
+    let hot = ctx.hot.get();
+    if ctx.is_replica.get() {
+        if hot.replica_read_only && !conn.client.is_master.get() {
+            return Err(CmdError::ReadOnly);
+        }
+    } else if hot.min_replicas > 0 && ctx.good_replicas.get() < hot.min_replicas {
+        return Err(CmdError::NoReplicas);
+    }
+    Ok(())
 }
 
 thread_local! {

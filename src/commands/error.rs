@@ -48,6 +48,8 @@ pub enum CmdError {
     NoAuth,
     Oom,
     ReadOnly,
+    /// `min-replicas-to-write` is not met.
+    NoReplicas,
     Loading,
     CrossSlot,
     TryAgain,
@@ -115,6 +117,7 @@ impl CmdError {
             NoAuth => "NOAUTH Authentication required.".into(),
             Oom => "OOM command not allowed when used memory > 'maxmemory'.".into(),
             ReadOnly => "READONLY You can't write against a read only replica.".into(),
+            NoReplicas => "NOREPLICAS Not enough good replicas to write.".into(),
             Loading => "LOADING Redis is loading the dataset in memory".into(),
             CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),
             TryAgain => "TRYAGAIN Multiple keys request during rehashing of slot".into(),

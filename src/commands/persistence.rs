@@ -10,7 +10,7 @@ use crate::server::connection::Conn;
 use crate::server::hop::{ShardReply, ShardRequest};
 
 /// Sends `req` to the control executor and maps its reply.
-async fn ask_control(conn: &Conn, req: ShardRequest) -> CmdResult {
+pub(super) async fn ask_control(conn: &Conn, req: ShardRequest) -> CmdResult {
     let control = conn.ctx.control_peer();
     match conn.ctx.hop(control, req).await {
         ShardReply::Reply(r) => Ok(r),

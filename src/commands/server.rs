@@ -834,17 +834,33 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             s.push_str("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
             section("Persistence", s);
         }
+        let repl = if want("stats") || want("replication") {
+            match conn
+                .ctx
+                .hop(conn.ctx.control_peer(), ShardRequest::ReplInfo)
+                .await
+            {
+                crate::server::hop::ShardReply::Lines(l) => l,
+                _ => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
+        let repl_field = |i: usize| repl.get(i).cloned().unwrap_or_else(|| "0".into());
         if want("stats") {
             let [channels, patterns, shard_channels] = super::pubsub::info_counts(&conn.ctx).await;
             section(
                 "Stats",
                 format!(
-                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\ntotal_active_defrag_time:0\r\ntracking_total_keys:0\r\ntotal_error_replies:0\r\ntotal_reads_processed:0\r\ntotal_writes_processed:0\r\n",
+                    "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nsync_full:{}\r\nsync_partial_ok:{}\r\nsync_partial_err:{}\r\nexpired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\ntotal_active_defrag_time:0\r\ntracking_total_keys:0\r\ntotal_error_replies:0\r\ntotal_reads_processed:0\r\ntotal_writes_processed:0\r\n",
                     total.connections,
                     total.commands,
                     total.net_input,
                     total.net_output,
                     total.rejected,
+                    repl_field(1),
+                    repl_field(2),
+                    repl_field(3),
                     total.expired,
                     total.hits,
                     total.misses,
@@ -855,13 +871,7 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             );
         }
         if want("replication") {
-            section(
-                "Replication",
-                format!(
-                    "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-                    shared.run_id
-                ),
-            );
+            section("Replication", repl.first().cloned().unwrap_or_default());
         }
         if want("cpu") {
             let (sys, user) = rusage();

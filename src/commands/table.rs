@@ -9,8 +9,8 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 
 use super::{
-    connection as conn, dump, keys, list as l, multi, persistence, pubsub as ps, server as srv,
-    string as s, zset as z,
+    connection as conn, dump, keys, list as l, multi, persistence, pubsub as ps,
+    replication as repl, server as srv, string as s, zset as z,
 };
 use super::{CmdResult, KeyCtx};
 use crate::server::connection::{AsyncHandler, Conn};
@@ -990,6 +990,56 @@ pub static COMMANDS: &[CommandSpec] = &[
         NOKEYS,
         "server",
         Async(srv::monitor),
+    ),
+    // Replication.
+    cmd(
+        "replicaof",
+        3,
+        ADMIN | NOSCRIPT | STALE,
+        NOKEYS,
+        "server",
+        Async(repl::replicaof),
+    ),
+    cmd(
+        "slaveof",
+        3,
+        ADMIN | NOSCRIPT | STALE,
+        NOKEYS,
+        "server",
+        Async(repl::replicaof),
+    ),
+    cmd(
+        "role",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | SENTINEL,
+        NOKEYS,
+        "server",
+        Async(repl::role),
+    ),
+    cmd("wait", 3, NOSCRIPT, NOKEYS, "connection", Async(repl::wait)),
+    cmd(
+        "replconf",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        NOKEYS,
+        "server",
+        Local(repl::replconf),
+    ),
+    cmd(
+        "psync",
+        -3,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NOKEYS,
+        "server",
+        Local(repl::psync),
+    ),
+    cmd(
+        "sync",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI,
+        NOKEYS,
+        "server",
+        Local(repl::sync),
     ),
 ];
 

@@ -483,6 +483,18 @@ impl Config {
         self.values.get(idx).map_or("", String::as_str)
     }
 
+    /// `replicaof <host> <port>`, if set (not `no one`).
+    pub fn replicaof(&self) -> Option<(String, u16)> {
+        let v = self.text("replicaof");
+        let mut it = v.split_whitespace();
+        let host = it.next()?;
+        let port = it.next()?.parse().ok()?;
+        if host.eq_ignore_ascii_case("no") {
+            return None;
+        }
+        Some((host.to_string(), port))
+    }
+
     /// Value of a directive known to exist in the table.
     fn text(&self, name: &str) -> &str {
         self.value(name).unwrap_or("")

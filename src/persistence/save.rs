@@ -122,7 +122,8 @@ pub async fn save(
     if background {
         tracing::info!("Background saving started");
     }
-    let r = save_steps(ctl, began).await;
+    let target = rdb_path(&ctl.config.borrow());
+    let r = save_steps(ctl, began, &target, None).await;
     let ok = r.is_ok();
     for s in 0..ctl.nshards {
         ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok });
@@ -151,9 +152,48 @@ pub async fn save(
     r
 }
 
+/// A snapshot for replicas in full sync (Redis's disk-based replication):
+/// the steps of a save, into a temp file that is read back and removed.
+/// `offset` gets the backlog offset at the snapshot's point in time: the
+/// stream from there on is what the snapshot does not hold. Counts as a
+/// save in progress (BGSAVE waits its turn), not as a save.
+pub async fn snapshot_for_replicas(
+    ctl: &ControlCtx,
+    offset: &Cell<Option<u64>>,
+) -> Result<Vec<u8>, String> {
+    let st = &ctl.persist;
+    while st.in_progress.get() {
+        glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    st.in_progress.set(true);
+    st.started_ms.set(now_ms());
+    let cfg = ctl.config.borrow().clone();
+    let target =
+        PathBuf::from(cfg.dir()).join(format!("temp-{}-replication.rdb", std::process::id()));
+    let r = save_steps(ctl, None, &target, Some(offset)).await;
+    st.in_progress.set(false);
+    for s in 0..ctl.nshards {
+        ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok: false });
+    }
+    r?;
+    glommio::executor()
+        .spawn_blocking(move || {
+            let data = std::fs::read(&target);
+            let _ = std::fs::remove_file(&target);
+            data.map_err(|e| format!("Can't read the snapshot for replicas: {e}"))
+        })
+        .await
+}
+
+/// The steps of a snapshot into `target`. With `repl_offset`, the shards
+/// hold their replication feed from the moment they begin until the
+/// backlog offset is read into it, so that offset splits the stream
+/// exactly at the snapshot's point in time.
 async fn save_steps(
     ctl: &ControlCtx,
     began: Option<futures_channel::oneshot::Sender<()>>,
+    target: &Path,
+    repl_offset: Option<&Cell<Option<u64>>>,
 ) -> Result<(), String> {
     let cfg = ctl.config.borrow().clone();
     let n = ctl.nshards;
@@ -163,6 +203,13 @@ async fn save_steps(
     let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
     let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
 
+    // A replica's own replicas: let the batch of the master's stream being
+    // applied finish, and hold the next one until the offset is read.
+    let link = repl_offset.and_then(|_| ctl.repl.link());
+    if let Some(l) = &link {
+        l.pause.set(true);
+        ctl.repl.notify.until(|| !l.applying.get()).await;
+    }
     // (1)–(3): begin everywhere at one point in time.
     let txid = ctl.persist.txids.get();
     ctl.persist.txids.set(txid + 1);
@@ -193,6 +240,7 @@ async fn save_steps(
                         path,
                         compress,
                         key_delay_us,
+                        hold_feed: repl_offset.is_some(),
                     },
                 )
             })
@@ -205,8 +253,23 @@ async fn save_steps(
             }
         }
     }
+    let point_offset = ctl.repl.backlog.borrow().offset();
+    if let Some(cell) = repl_offset {
+        if failed.is_none() {
+            cell.set(Some(point_offset));
+        }
+    }
     for s in locked {
         ctl.mesh.tell(s, ShardRequest::Unlock { txid });
+    }
+    if repl_offset.is_some() {
+        for s in 0..n {
+            ctl.mesh.tell(s, ShardRequest::ReleaseFeed);
+        }
+    }
+    if let Some(l) = &link {
+        l.pause.set(false);
+        ctl.repl.notify.wake_all();
     }
     if let (None, Some(tx)) = (&failed, began) {
         let _ = tx.send(());
@@ -248,11 +311,11 @@ async fn save_steps(
             used_mem += s.used_memory;
         }
     }
-    for (k, v) in aux_fields(ctl, used_mem) {
+    for (k, v) in aux_fields(ctl, used_mem, point_offset) {
         rdb::write_aux(&mut header, k, v.as_bytes());
     }
-    let target = rdb_path(&cfg);
-    let tmp = dir.join(format!("temp-{pid}.rdb"));
+    let target = target.to_path_buf();
+    let tmp = dir.join(format!("temp-{pid}-{txid}.rdb"));
     glommio::executor()
         .spawn_blocking(move || {
             super::lower_priority();
@@ -262,7 +325,7 @@ async fn save_steps(
 }
 
 /// The aux fields Redis 7.0 writes (`rdbSaveInfoAuxFields`).
-fn aux_fields(ctl: &ControlCtx, used_mem: u64) -> Vec<(&'static str, String)> {
+fn aux_fields(ctl: &ControlCtx, used_mem: u64, offset: u64) -> Vec<(&'static str, String)> {
     vec![
         (
             "redis-ver",
@@ -272,8 +335,8 @@ fn aux_fields(ctl: &ControlCtx, used_mem: u64) -> Vec<(&'static str, String)> {
         ("ctime", (now_ms() / 1000).to_string()),
         ("used-mem", used_mem.to_string()),
         ("repl-stream-db", "0".into()),
-        ("repl-id", ctl.shared.run_id.clone()),
-        ("repl-offset", "0".into()),
+        ("repl-id", ctl.repl.backlog.borrow().replid.clone()),
+        ("repl-offset", offset.to_string()),
         ("aof-base", "0".into()),
     ]
 }

@@ -342,8 +342,9 @@ async fn shard_main(
         m,
         senders,
         receivers,
-        Rc::new(move |req, to| serve_ctx.serve(req, to)),
+        Rc::new(move |req, to| ShardCtx::serve_rc(&serve_ctx, req, to)),
     );
+    start_feeder(&ctx);
     let (keys, expired) = counts;
     ctx.mesh.tell(
         ctx.control_peer(),
@@ -389,6 +390,27 @@ async fn shard_main(
     )
     .map(|t| t.detach());
     std::future::pending::<()>().await;
+}
+
+/// The task that sends this shard's replication stream to the control
+/// executor, chunk by chunk, while replicas are fed (`ReplStream::take_feed`).
+fn start_feeder(ctx: &Rc<ShardCtx>) {
+    let ctx = ctx.clone();
+    glommio::spawn_local(async move {
+        loop {
+            std::future::poll_fn(|cx| {
+                if ctx.shard.borrow_mut().repl.feed_ready(cx.waker()) {
+                    std::task::Poll::Ready(())
+                } else {
+                    std::task::Poll::Pending
+                }
+            })
+            .await;
+            ctx.send_feed();
+            glommio::yield_if_needed().await;
+        }
+    })
+    .detach();
 }
 
 /// Replays this shard's append-only file, opens it for appending and
@@ -468,12 +490,16 @@ async fn control_main(
     let id = senders.peer_id();
     debug_assert_eq!(id, nshards, "control must be the last mesh peer");
     let m = Rc::new(Mesh::new(id, nshards + 1));
+    crate::replication::primary::apply_config(&config);
+    let backlog_size = config.int("repl-backlog-size").unwrap_or(1 << 20).max(0) as usize;
+    let replicaof = config.replicaof();
     let ctl = Rc::new(ControlCtx {
         mesh: m.clone(),
         nshards,
         config: std::cell::RefCell::new(config),
         shared,
         persist: crate::persistence::save::SaveState::new(),
+        repl: crate::replication::Replication::new(backlog_size),
     });
     glommio::spawn_local(ctl.clone().cron()).detach();
     let serve_ctl = ctl.clone();
@@ -483,5 +509,10 @@ async fn control_main(
         receivers,
         Rc::new(move |req, to| serve_ctl.serve(req, to)),
     );
+    if let Some(target) = replicaof {
+        // `replicaof` in the config: the shards learn their role before
+        // they serve (the ready message waits for nothing else).
+        let _ = ctl.replicaof(Some(target)).await;
+    }
     std::future::pending::<()>().await;
 }

@@ -57,6 +57,15 @@ pub struct Client {
     pub watched: RefCell<Vec<WatchedKey>>,
     /// Subscriptions and queued pushes (Pub/Sub).
     pub pubsub: super::pubsub::ClientPubsub,
+    /// The master's stream runs as this client (on a replica): writes
+    /// pass the read-only gate and nothing is replied.
+    pub is_master: Cell<bool>,
+    /// What a replica said in REPLCONF listening-port / ip-address.
+    pub repl_port: Cell<u16>,
+    pub repl_ip: RefCell<Option<String>>,
+    /// PSYNC / SYNC gave the socket to the control executor: the
+    /// connection ends without closing it.
+    pub handed_over: Cell<bool>,
 }
 
 /// A transaction being queued (MULTI … EXEC).
@@ -112,6 +121,10 @@ impl Client {
             multi: RefCell::new(None),
             watched: RefCell::new(Vec::new()),
             pubsub: Default::default(),
+            is_master: Cell::new(false),
+            repl_port: Cell::new(0),
+            repl_ip: RefCell::new(None),
+            handed_over: Cell::new(false),
         }
     }
 

@@ -111,7 +111,11 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
     ctx.pubsub.borrow_mut().drop_client(&client);
     ctx.clients.borrow_mut().remove(&id);
     ctx.release_client();
-    let _ = stream.close().await;
+    // A replica's socket now belongs to the control executor (a duplicate
+    // fd): dropping ours leaves it open, close() would shut it down.
+    if !client.handed_over.get() {
+        let _ = stream.close().await;
+    }
 }
 
 async fn run(conn: &Conn, stream: &mut TcpStream) {

@@ -56,6 +56,10 @@ pub struct HotConfig {
     pub enc: crate::shard::types::Encodings,
     /// client-output-buffer-limit of the pubsub class.
     pub pubsub_obuf: super::pubsub::ObufLimit,
+    /// replica-read-only.
+    pub replica_read_only: bool,
+    /// min-replicas-to-write (0 when it or min-replicas-max-lag is 0).
+    pub min_replicas: u64,
 }
 
 impl HotConfig {
@@ -75,6 +79,11 @@ impl HotConfig {
             timeout: cfg.timeout(),
             enc: crate::shard::types::Encodings::of(cfg),
             pubsub_obuf: super::pubsub::ObufLimit::of(cfg.value("client-output-buffer-limit")),
+            replica_read_only: cfg.bool("replica-read-only").unwrap_or(true),
+            min_replicas: match cfg.int("min-replicas-max-lag").unwrap_or(10) {
+                0 => 0,
+                _ => cfg.int("min-replicas-to-write").unwrap_or(0).max(0) as u64,
+            },
         }
     }
 }
@@ -140,6 +149,13 @@ pub struct ShardCtx {
     /// than clients, and a short latency bound so the executor goes back to
     /// its sockets at least every 200 µs while a snapshot runs.
     snapshot_tq: Cell<Option<glommio::TaskQueueHandle>>,
+    /// This server is a replica (writes from clients refused per
+    /// `replica-read-only`).
+    pub is_replica: Cell<bool>,
+    /// Replicas with a recent ACK (`min-replicas-to-write`).
+    pub good_replicas: Cell<u64>,
+    /// On shard 0 of a replica: the client the master's stream runs as.
+    master_client: RefCell<Option<Rc<Client>>>,
 }
 
 type SnapshotJob =
@@ -186,6 +202,9 @@ impl ShardCtx {
             snapshot_dirty: Cell::new(0),
             aof: RefCell::new(None),
             snapshot_tq: Cell::new(None),
+            is_replica: Cell::new(false),
+            good_replicas: Cell::new(0),
+            master_client: RefCell::new(None),
         }
     }
 
@@ -342,6 +361,60 @@ impl ShardCtx {
             .filter_map(|i| argv.get(i).map(|k| (i, k)))
             .map(|(i, k)| (if i == 2 { dest_db } else { db }, k.clone()))
             .collect()
+    }
+
+    /// Serves one hop from the mesh: the requests that start a task of
+    /// their own need the `Rc`; everything else is `serve`.
+    pub fn serve_rc(me: &Rc<ShardCtx>, req: ShardRequest, to: ReplyTo) {
+        match req {
+            ShardRequest::ApplyFromMaster { cmds, fresh } => {
+                let me = me.clone();
+                glommio::spawn_local(async move {
+                    me.apply_from_master(cmds, fresh).await;
+                    me.mesh.reply(to, ShardReply::Done);
+                })
+                .detach();
+            }
+            req => me.serve(req, to),
+        }
+    }
+
+    /// Runs the master's commands in order through the master client, as
+    /// a connection runs a pipeline (replies are dropped).
+    async fn apply_from_master(self: &Rc<Self>, cmds: Vec<Vec<Bytes>>, fresh: bool) {
+        let client = {
+            let mut slot = self.master_client.borrow_mut();
+            if fresh || slot.is_none() {
+                let id = self.shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+                let c = Client::new(id, String::new(), String::new(), -1, now_ms(), true);
+                c.is_master.set(true);
+                *slot = Some(Rc::new(c));
+            }
+            slot.clone()
+        };
+        let Some(client) = client else { return };
+        let conn = super::connection::Conn {
+            ctx: self.clone(),
+            client,
+        };
+        let mut pending = Vec::with_capacity(cmds.len());
+        let mut clock = 0;
+        self.tick();
+        for mut argv in cmds {
+            pending.push(crate::commands::dispatch::dispatch(&conn, &mut argv, &mut clock).await);
+        }
+        for p in pending {
+            let _ = p.resolve(&conn).await;
+        }
+    }
+
+    /// Sends the replication feed written so far to the control executor.
+    pub fn send_feed(&self) {
+        let bytes = self.shard.borrow_mut().repl.take_feed();
+        if !bytes.is_empty() {
+            self.mesh
+                .tell(self.control_peer(), ShardRequest::ReplFeed { bytes });
+        }
     }
 
     /// Serves one hop (from the mesh, or from this shard itself).
@@ -751,7 +824,40 @@ impl ShardCtx {
                 path,
                 compress,
                 key_delay_us,
-            } => self.snapshot_begin(path, compress, key_delay_us),
+                hold_feed,
+            } => {
+                let r = self.snapshot_begin(path, compress, key_delay_us);
+                if hold_feed {
+                    // Everything written before the point in time goes
+                    // ahead of this reply; what follows waits for the offset.
+                    self.send_feed();
+                    self.shard.borrow_mut().repl.hold_feed(true);
+                }
+                r
+            }
+            ShardRequest::FlushFeed => {
+                self.send_feed();
+                ShardReply::Done
+            }
+            ShardRequest::ReleaseFeed => {
+                self.shard.borrow_mut().repl.hold_feed(false);
+                return;
+            }
+            ShardRequest::FeedReplicas { on } => {
+                self.shard.borrow_mut().repl.set_feed(on);
+                ShardReply::Done
+            }
+            ShardRequest::SetRole { replica } => {
+                self.is_replica.set(replica);
+                if !replica {
+                    self.master_client.borrow_mut().take();
+                }
+                ShardReply::Done
+            }
+            ShardRequest::GoodReplicas(n) => {
+                self.good_replicas.set(n);
+                return;
+            }
             ShardRequest::SnapshotCollect => return self.snapshot_collect(to),
             ShardRequest::SnapshotDone { ok } => {
                 let mut shard = self.shard.borrow_mut();
@@ -789,7 +895,15 @@ impl ShardCtx {
             | ShardRequest::LastSave
             | ShardRequest::LoadCounts { .. }
             | ShardRequest::Shutdown { .. }
-            | ShardRequest::Reload { .. } => {
+            | ShardRequest::Reload { .. }
+            | ShardRequest::ReplFeed { .. }
+            | ShardRequest::ApplyFromMaster { .. }
+            | ShardRequest::AttachReplica(_)
+            | ShardRequest::ReplicaOf { .. }
+            | ShardRequest::ReplInfo
+            | ShardRequest::Role
+            | ShardRequest::Wait { .. }
+            | ShardRequest::KillReplLinks { .. } => {
                 ShardReply::Err("ERR internal: control request sent to a shard".into())
             }
         };

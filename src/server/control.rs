@@ -25,12 +25,28 @@ pub struct ControlCtx {
     pub config: RefCell<Config>,
     pub shared: Arc<Shared>,
     pub persist: SaveState,
+    pub repl: crate::replication::Replication,
 }
 
 impl ControlCtx {
     /// Serves a request from a shard; each runs as its own task because it
     /// waits for the shards.
     pub fn serve(self: &Rc<Self>, req: ShardRequest, to: ReplyTo) {
+        // In arrival order, before any later request of the same shard
+        // (a WAIT, a snapshot's begin reply) is looked at.
+        let req = match req {
+            ShardRequest::ReplFeed { bytes } => {
+                if self.repl.feeding.get() && !self.repl.is_replica() {
+                    self.repl.append(&bytes);
+                }
+                return;
+            }
+            ShardRequest::AttachReplica(a) => {
+                crate::replication::primary::attach(self, a);
+                return;
+            }
+            other => other,
+        };
         let me = self.clone();
         glommio::spawn_local(async move {
             let reply = match req {
@@ -53,6 +69,40 @@ impl ControlCtx {
                 }
                 ShardRequest::Shutdown { save } => me.shutdown(save).await,
                 ShardRequest::Reload { save, flush } => me.reload(save, flush).await,
+                ShardRequest::ReplicaOf { target } => me.replicaof(target).await,
+                ShardRequest::ReplInfo => {
+                    let r = &me.repl;
+                    let text = r.info(now_ms(), &me.config.borrow());
+                    ShardReply::Lines(vec![
+                        text,
+                        r.sync_full.get().to_string(),
+                        r.sync_partial_ok.get().to_string(),
+                        r.sync_partial_err.get().to_string(),
+                    ])
+                }
+                ShardRequest::Role => ShardReply::Reply(me.role()),
+                ShardRequest::Wait {
+                    replicas,
+                    timeout_ms,
+                } => {
+                    if me.repl.is_replica() {
+                        ShardReply::Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.".into())
+                    } else {
+                        ShardReply::Count(
+                            crate::replication::primary::wait(&me, replicas, timeout_ms).await,
+                        )
+                    }
+                }
+                ShardRequest::KillReplLinks { master, replicas } => {
+                    let mut n = 0;
+                    if master {
+                        n += me.repl.link().is_some_and(|l| l.kill()) as u64;
+                    }
+                    if replicas {
+                        n += crate::replication::primary::kill_peers(&me);
+                    }
+                    ShardReply::Count(n)
+                }
                 other => ShardReply::Err(format!("ERR internal: control cannot serve {other:?}")),
             };
             me.mesh.reply(to, reply);
@@ -79,6 +129,10 @@ impl ControlCtx {
             );
         }
         crate::server::boot::apply_log_level(&next);
+        crate::replication::primary::apply_config(&next);
+        if let Some(n) = next.int("repl-backlog-size") {
+            self.repl.backlog.borrow_mut().size = (n.max(0) as usize).max(16 * 1024);
+        }
         let published = Arc::new(next.clone());
         *self.config.borrow_mut() = next;
         let rxs: Vec<_> = (0..self.nshards)
@@ -119,6 +173,116 @@ impl ControlCtx {
                 b"Background saving started",
             ))),
             Err(_) => ShardReply::Err("ERR Background saving failed, check the server logs".into()),
+        }
+    }
+
+    /// REPLICAOF host port / NO ONE (Redis's `replicaofCommand`).
+    pub async fn replicaof(self: &Rc<Self>, target: Option<(String, u16)>) -> ShardReply {
+        use crate::replication::{primary, replica, Role};
+        let r = &self.repl;
+        let Some((host, port)) = target else {
+            if !r.is_replica() {
+                return ShardReply::Reply(Reply::ok());
+            }
+            r.generation.set(r.generation.get() + 1);
+            if let Some(l) = r.link() {
+                l.kill();
+            }
+            *r.role.borrow_mut() = Role::Master;
+            // Our history goes on under a new ID; the old one stays valid
+            // up to here, so the old master's other replicas continue.
+            let new_id = crate::replication::backlog::random_id();
+            r.backlog.borrow_mut().shift_id(new_id);
+            primary::kill_peers(self);
+            save::fan(self, |_| ShardRequest::SetRole { replica: false }).await;
+            r.feeding.set(false);
+            if r.backlog.borrow().active {
+                primary::start_feeding(self).await;
+            }
+            let _ = self
+                .config
+                .borrow_mut()
+                .set_internal("replicaof", &["no", "one"]);
+            tracing::info!("MASTER MODE enabled (user request)");
+            return ShardReply::Reply(Reply::ok());
+        };
+        if let Some(l) = r.link() {
+            if l.host == host && l.port == port {
+                tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+                return ShardReply::Reply(Reply::Simple(Bytes::from_static(
+                    b"OK Already connected to specified master",
+                )));
+            }
+            l.kill();
+        }
+        let generation = r.generation.get() + 1;
+        r.generation.set(generation);
+        let was_master = !r.is_replica();
+        let link = Rc::new(replica::MasterLink::new(host.clone(), port, generation));
+        *r.role.borrow_mut() = Role::Replica(link.clone());
+        if was_master {
+            // Our own history is what we ask the new master to continue
+            // (Redis's `replicationCacheMasterUsingMyself`).
+            r.backlog.borrow_mut().activate();
+            save::fan(self, |_| ShardRequest::SetRole { replica: true }).await;
+            if r.feeding.replace(false) {
+                save::fan(self, |_| ShardRequest::FeedReplicas { on: false }).await;
+            }
+        }
+        primary::kill_peers(self);
+        let _ = self
+            .config
+            .borrow_mut()
+            .set_internal("replicaof", &[host.as_str(), &port.to_string()]);
+        tracing::info!("REPLICAOF {host}:{port} enabled (user request from client)");
+        replica::start(self, link);
+        ShardReply::Reply(Reply::ok())
+    }
+
+    /// ROLE.
+    fn role(&self) -> Reply {
+        let r = &self.repl;
+        let offset = r.backlog.borrow().offset();
+        if let Some(link) = r.link() {
+            return link.role(offset);
+        }
+        let peers = r
+            .peers
+            .borrow()
+            .iter()
+            .filter(|p| p.state.get() == crate::replication::primary::PeerState::Online)
+            .map(|p| {
+                Reply::Array(vec![
+                    Reply::Bulk(Bytes::from(p.ip.clone())),
+                    Reply::Bulk(Bytes::from(p.port.to_string())),
+                    Reply::Bulk(Bytes::from(p.ack.get().to_string())),
+                ])
+            })
+            .collect();
+        Reply::Array(vec![
+            Reply::Bulk(Bytes::from_static(b"master")),
+            Reply::Integer(offset as i64),
+            Reply::Array(peers),
+        ])
+    }
+
+    /// Replication's part of the cron: PING to replicas every
+    /// `repl-ping-replica-period`, and the count of replicas with a recent
+    /// ACK for `min-replicas-to-write`, sent to the shards when it changes.
+    async fn repl_cron(&self, tick: u64, last_good: &mut Option<u64>) {
+        let cfg = self.config.borrow().clone();
+        let r = &self.repl;
+        let period = cfg.int("repl-ping-replica-period").unwrap_or(10).max(1) as u64;
+        if !r.is_replica() && !r.peers.borrow().is_empty() && tick % (period * 10) == 0 {
+            r.append(crate::replication::primary::PING);
+        }
+        let lag = cfg.int("min-replicas-max-lag").unwrap_or(10).max(0) as u64;
+        let good = crate::replication::primary::good_replicas(self, lag) as u64;
+        if *last_good != Some(good) {
+            *last_good = Some(good);
+            for s in 0..self.nshards {
+                self.mesh.tell(s, ShardRequest::GoodReplicas(good));
+            }
         }
     }
 
@@ -207,8 +371,12 @@ impl ControlCtx {
     /// The periodic jobs, every 100 ms: a stop requested by a signal, and
     /// the save points.
     pub async fn cron(self: Rc<Self>) {
+        let mut tick = 0u64;
+        let mut last_good = None;
         loop {
             glommio::timer::sleep(Duration::from_millis(100)).await;
+            tick += 1;
+            self.repl_cron(tick, &mut last_good).await;
             if crate::server::shutdown::requested() {
                 let _ = self.shutdown(None).await;
                 // The save failed: keep serving, as Redis does.

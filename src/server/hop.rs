@@ -212,6 +212,9 @@ pub enum ShardRequest {
         path: std::path::PathBuf,
         compress: bool,
         key_delay_us: u64,
+        /// For replicas in full sync: send the replication feed so far,
+        /// then hold it until `ReleaseFeed`.
+        hold_feed: bool,
     },
     /// Wait for this shard's part of the snapshot: replies `Part` or `Err`.
     SnapshotCollect,
@@ -261,6 +264,54 @@ pub enum ShardRequest {
     Reload {
         save: bool,
         flush: bool,
+    },
+    /// To the control executor (no reply): a chunk of a shard's
+    /// replication stream for the replicas' backlog.
+    ReplFeed {
+        bytes: Vec<u8>,
+    },
+    /// Start (or stop) sending this shard's stream as `ReplFeed`s.
+    FeedReplicas {
+        on: bool,
+    },
+    /// The snapshot's offset is read: send the held feed (no reply).
+    ReleaseFeed,
+    /// Send the feed written so far now, then reply `Done` (WAIT).
+    FlushFeed,
+    /// The server became a replica (or a master): writes from clients are
+    /// refused per `replica-read-only`.
+    SetRole {
+        replica: bool,
+    },
+    /// Replicas with a recent ACK, for `min-replicas-to-write` (no reply).
+    GoodReplicas(u64),
+    /// To shard 0 on a replica: run the master's commands through the
+    /// master client (`fresh`: a new one, after a full sync).
+    ApplyFromMaster {
+        cmds: Vec<Vec<Bytes>>,
+        fresh: bool,
+    },
+    /// To the control executor (no reply): a replica's PSYNC or SYNC, with
+    /// its socket.
+    AttachReplica(crate::replication::primary::Attach),
+    /// To the control executor: REPLICAOF host port (`None`: NO ONE).
+    ReplicaOf {
+        target: Option<(String, u16)>,
+    },
+    /// To the control executor: INFO replication's text, then the
+    /// sync_full, sync_partial_ok and sync_partial_err counts (`Lines`).
+    ReplInfo,
+    /// To the control executor: ROLE (`Reply`).
+    Role,
+    /// To the control executor: WAIT numreplicas timeout (`Count`).
+    Wait {
+        replicas: u64,
+        timeout_ms: u64,
+    },
+    /// To the control executor: CLIENT KILL TYPE master / replica (`Count`).
+    KillReplLinks {
+        master: bool,
+        replicas: bool,
     },
 }
 

@@ -6,8 +6,11 @@
 //! Owned by: each shard.
 //!
 //! The stream is a byte offset and the newest bytes (the backlog, bounded
-//! by `repl-backlog-size`). Nothing consumes it yet but DEBUG REPL-STREAM
-//! (tessera's own, for tests); the append-only file and replication will.
+//! by `repl-backlog-size`). Its consumers: the append-only file
+//! (`take_aof`), the control executor's merged stream for replicas
+//! (`take_feed`, sent by the shard's feeder task) and DEBUG REPL-STREAM.
+
+use std::task::Waker;
 
 use bytes::Bytes;
 
@@ -25,6 +28,14 @@ pub struct ReplStream {
     db: Option<usize>,
     /// Bytes not yet written to the append-only file, when there is one.
     aof: Option<Vec<u8>>,
+    /// Bytes not yet sent to the control executor for the replicas, while
+    /// this server feeds replicas.
+    feed: Option<Vec<u8>>,
+    /// Held: a snapshot for a replica fixed its point in time and the
+    /// control executor has not read the stream offset yet.
+    feed_hold: bool,
+    /// The feeder task, parked until there are bytes to send.
+    feed_waker: Option<Waker>,
 }
 
 impl Default for ReplStream {
@@ -35,6 +46,9 @@ impl Default for ReplStream {
             limit: BACKLOG,
             db: None,
             aof: None,
+            feed: None,
+            feed_hold: false,
+            feed_waker: None,
         }
     }
 }
@@ -96,10 +110,59 @@ impl ReplStream {
         self.aof.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
+    /// Starts (or stops) keeping the writes for the replicas' stream.
+    pub fn set_feed(&mut self, on: bool) {
+        self.feed = on.then(Vec::new);
+        self.db = None;
+    }
+
+    /// The bytes for the replicas' stream written since the last call
+    /// (empty while held). The next write begins with a SELECT, so each
+    /// taken chunk stands on its own when the control executor merges
+    /// the shards' chunks.
+    pub fn take_feed(&mut self) -> Vec<u8> {
+        if self.feed_hold {
+            return Vec::new();
+        }
+        match &mut self.feed {
+            Some(f) if !f.is_empty() => {
+                self.db = None;
+                std::mem::take(f)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether there are bytes for `take_feed`; if not, `waker` is woken
+    /// when there are.
+    pub fn feed_ready(&mut self, waker: &Waker) -> bool {
+        let ready = !self.feed_hold && self.feed.as_ref().is_some_and(|f| !f.is_empty());
+        if !ready {
+            self.feed_waker = Some(waker.clone());
+        }
+        ready
+    }
+
+    /// Holds (or releases) the feed: see `feed_hold`.
+    pub fn hold_feed(&mut self, hold: bool) {
+        self.feed_hold = hold;
+        if !hold {
+            if let Some(w) = self.feed_waker.take() {
+                w.wake();
+            }
+        }
+    }
+
     /// Counts the bytes written since `start` and trims the backlog.
     fn end(&mut self, start: usize) {
         if let Some(aof) = &mut self.aof {
             aof.extend_from_slice(&self.backlog[start..]);
+        }
+        if let Some(feed) = &mut self.feed {
+            feed.extend_from_slice(&self.backlog[start..]);
+            if let Some(w) = self.feed_waker.take() {
+                w.wake();
+            }
         }
         self.offset += (self.backlog.len() - start) as u64;
         if self.backlog.len() > 2 * self.limit {
@@ -192,6 +255,23 @@ mod tests {
             text,
             format!("*4\r\n$3\r\nSET\r\n$10\r\n0123456789\r\n$100\r\n{long}\r\n$0\r\n\r\n")
         );
+    }
+
+    #[test]
+    fn each_feed_chunk_selects_its_db() {
+        let mut s = ReplStream::default();
+        s.append(1, &[cmd(&["SET", "a", "1"])]);
+        assert!(s.take_feed().is_empty());
+        s.set_feed(true);
+        s.append(1, &[cmd(&["SET", "a", "1"])]);
+        let one = s.take_feed();
+        s.append(1, &[cmd(&["SET", "b", "2"])]);
+        s.hold_feed(true);
+        assert!(s.take_feed().is_empty());
+        s.hold_feed(false);
+        let two = s.take_feed();
+        assert!(one.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3"));
+        assert!(two.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3"));
     }
 
     #[test]

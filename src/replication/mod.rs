@@ -1,0 +1,143 @@
+//! Replication with Redis's protocol (PSYNC2), for tessera and
+//! `redis-server` peers alike. Runs on: the control executor.
+//!
+//! ```text
+//!  shard 0 ─┐ feed chunks (ShardRequest::ReplFeed)
+//!  shard 1 ─┼──► control: Backlog (replid, offset, bytes) ──► replica links
+//!  shard N ─┘                                                 (primary.rs)
+//!  master ──► control: MasterLink (replica.rs) ──► ApplyFromMaster on shard 0
+//! ```
+//!
+//! As a master, each shard hands the control executor the chunks of its
+//! replication stream (every write in effect form, each chunk starting
+//! with its own SELECT); the control executor appends them, in arrival
+//! order, to one backlog with one replication ID and byte offset. A key's
+//! writes all come from its shard, in order, so the merged stream applies
+//! every key's history in order.
+//!
+//! As a replica, the master's stream is applied through shard 0's master
+//! client (so cross-shard commands and MULTI/EXEC run as they would for a
+//! client) and its bytes, verbatim, become this server's backlog: offsets
+//! and IDs stay the master's, so replicas of this replica, and siblings
+//! after a promotion, continue partially (PSYNC2).
+
+pub mod backlog;
+pub mod primary;
+pub mod replica;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use backlog::Backlog;
+
+/// The server's role (`role:` in INFO).
+pub enum Role {
+    Master,
+    /// Replica of this master; the link task with the same generation runs it.
+    Replica(Rc<replica::MasterLink>),
+}
+
+/// Replication state of the whole server. Owned by: the control executor.
+pub struct Replication {
+    pub role: RefCell<Role>,
+    pub backlog: RefCell<Backlog>,
+    /// Replicas attached to this server.
+    pub peers: RefCell<Vec<Rc<primary::Peer>>>,
+    /// Woken when the backlog grows or a peer changes.
+    pub notify: crate::util::notify::Notify,
+    /// The snapshot being made for replicas in full sync, if any.
+    pub sync_job: RefCell<Option<Rc<primary::SyncJob>>>,
+    /// Whether the shards feed their streams to the backlog.
+    pub feeding: Cell<bool>,
+    /// Bumped by every REPLICAOF: a link task of an older one stops.
+    pub generation: Cell<u64>,
+    pub sync_full: Cell<u64>,
+    pub sync_partial_ok: Cell<u64>,
+    pub sync_partial_err: Cell<u64>,
+    next_peer: Cell<u64>,
+}
+
+impl Replication {
+    pub fn new(backlog_size: usize) -> Replication {
+        Replication {
+            role: RefCell::new(Role::Master),
+            backlog: RefCell::new(Backlog::new(backlog::random_id(), backlog_size)),
+            peers: RefCell::new(Vec::new()),
+            notify: Default::default(),
+            sync_job: RefCell::new(None),
+            feeding: Cell::new(false),
+            generation: Cell::new(0),
+            sync_full: Cell::new(0),
+            sync_partial_ok: Cell::new(0),
+            sync_partial_err: Cell::new(0),
+            next_peer: Cell::new(0),
+        }
+    }
+
+    pub fn is_replica(&self) -> bool {
+        matches!(*self.role.borrow(), Role::Replica(_))
+    }
+
+    pub fn link(&self) -> Option<Rc<replica::MasterLink>> {
+        match &*self.role.borrow() {
+            Role::Replica(l) => Some(l.clone()),
+            Role::Master => None,
+        }
+    }
+
+    /// Appends stream bytes (a shard's chunk, a PING, the master's
+    /// stream) and wakes the replica senders.
+    pub fn append(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let keep = self.oldest_needed();
+        let mut b = self.backlog.borrow_mut();
+        b.append(bytes);
+        b.trim(keep, primary::hard_limit());
+        drop(b);
+        self.notify.wake_all();
+    }
+
+    /// The oldest offset a replica still has to be sent.
+    fn oldest_needed(&self) -> Option<u64> {
+        let peers = self.peers.borrow();
+        let job = self.sync_job.borrow().as_ref().and_then(|j| j.offset.get());
+        peers.iter().filter_map(|p| p.sent.get()).chain(job).min()
+    }
+
+    pub fn next_peer_id(&self) -> u64 {
+        let n = self.next_peer.get();
+        self.next_peer.set(n + 1);
+        n
+    }
+
+    /// INFO replication (Redis 7.0's fields, in its order).
+    pub fn info(&self, now_ms: u64, cfg: &crate::config::Config) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        match &*self.role.borrow() {
+            Role::Master => s.push_str("role:master\r\n"),
+            Role::Replica(link) => {
+                s.push_str("role:slave\r\n");
+                link.info(&mut s, now_ms, &self.backlog.borrow(), cfg);
+            }
+        }
+        let peers = self.peers.borrow();
+        let _ = write!(s, "connected_slaves:{}\r\n", peers.len());
+        for (i, p) in peers.iter().enumerate() {
+            let _ = write!(
+                s,
+                "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+                p.ip,
+                p.port,
+                p.state.get().name(),
+                p.ack.get(),
+                now_ms.saturating_sub(p.last_ack_ms.get()) / 1000
+            );
+        }
+        s.push_str("master_failover_state:no-failover\r\n");
+        self.backlog.borrow().info(&mut s);
+        s
+    }
+}

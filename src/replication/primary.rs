@@ -1,0 +1,446 @@
+//! The master side: replicas attached to this server. A replica connects
+//! to the client port like any client; its PSYNC (or SYNC) hands the socket
+//! to the control executor (`attach`), which answers `+CONTINUE` from the
+//! backlog or `+FULLRESYNC` with a snapshot, then streams the backlog and
+//! reads `REPLCONF ACK`s. Runs on: the control executor.
+//!
+//! A replica in full sync shares the snapshot being made, if one is
+//! (`SyncJob`): the backlog keeps every byte from the snapshot's offset on
+//! until the replica has been sent them, up to the replica class's hard
+//! `client-output-buffer-limit`; a replica further behind is dropped and
+//! resyncs, so a slow replica never grows the master without bound.
+
+use std::cell::{Cell, RefCell};
+use std::os::fd::FromRawFd;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+
+use super::backlog::Psync;
+use crate::protocol::{Limits, RequestDecoder};
+use crate::server::control::ControlCtx;
+use crate::server::hop::ShardRequest;
+use crate::util::clock::now_ms;
+
+/// Where a replica is (the `state=` of INFO's `slaveN` lines).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerState {
+    /// Waiting for the snapshot of its full sync.
+    WaitBgsave,
+    /// Being sent the snapshot.
+    SendBulk,
+    /// Being streamed the backlog.
+    Online,
+}
+
+impl PeerState {
+    pub fn name(self) -> &'static str {
+        match self {
+            PeerState::WaitBgsave => "wait_bgsave",
+            PeerState::SendBulk => "send_bulk",
+            PeerState::Online => "online",
+        }
+    }
+}
+
+/// One attached replica. Owned by: the control executor.
+pub struct Peer {
+    pub id: u64,
+    pub ip: String,
+    /// Its `REPLCONF listening-port`.
+    pub port: u16,
+    fd: i32,
+    pub state: Cell<PeerState>,
+    /// Next backlog offset to send it (`None` before its sync has one).
+    pub sent: Cell<Option<u64>>,
+    /// Offset of its last `REPLCONF ACK`.
+    pub ack: Cell<u64>,
+    pub last_ack_ms: Cell<u64>,
+    pub closed: Cell<bool>,
+}
+
+impl Peer {
+    /// Ends the link: the socket is shut down, which wakes both tasks.
+    pub fn kill(&self) {
+        if !self.closed.replace(true) {
+            // SAFETY: `fd` stays open until the writer task drops its
+            // stream, after it has seen `closed`; shutdown frees nothing.
+            unsafe {
+                libc::shutdown(self.fd, libc::SHUT_RDWR);
+            }
+        }
+    }
+}
+
+/// A snapshot being made for replicas in full sync.
+#[derive(Default)]
+pub struct SyncJob {
+    /// Backlog offset at the snapshot's point in time, once fixed.
+    pub offset: Cell<Option<u64>>,
+    /// The RDB bytes (or why there are none), once written.
+    result: RefCell<Option<Result<Bytes, String>>>,
+}
+
+/// What a replica's PSYNC (or SYNC) asked, handed over with its socket.
+#[derive(Debug)]
+pub struct Attach {
+    /// A duplicate of the connection's socket, now the control executor's.
+    pub fd: i32,
+    pub ip: String,
+    pub port: u16,
+    /// `PSYNC <replid> <offset>`; `None` for SYNC (no `+FULLRESYNC` line).
+    pub psync: Option<(String, i64)>,
+}
+
+thread_local! {
+    /// `client-output-buffer-limit replica <hard>` (0 = no limit).
+    static HARD_LIMIT: Cell<usize> = const { Cell::new(256 << 20) };
+}
+
+/// The most bytes the backlog keeps for a lagging replica.
+pub fn hard_limit() -> usize {
+    match HARD_LIMIT.get() {
+        0 => usize::MAX,
+        n => n,
+    }
+}
+
+/// Reads the replica class of `client-output-buffer-limit`.
+pub fn apply_config(cfg: &crate::config::Config) {
+    let v = cfg.value("client-output-buffer-limit").unwrap_or("");
+    let words: Vec<&str> = v.split_whitespace().collect();
+    for w in words.chunks(4) {
+        if let [class, hard, ..] = w {
+            if matches!(*class, "slave" | "replica") {
+                if let Ok(n) = hard.parse::<usize>() {
+                    HARD_LIMIT.set(n);
+                }
+            }
+        }
+    }
+}
+
+/// Takes over a replica's socket and serves it until the link ends.
+pub fn attach(ctl: &Rc<ControlCtx>, a: Attach) {
+    let ctl = ctl.clone();
+    glommio::spawn_local(async move {
+        let r = &ctl.repl;
+        // SAFETY: the shard gave up this duplicate of the socket; from here
+        // the stream owns it and closes it when dropped.
+        let mut stream = unsafe { TcpStream::from_raw_fd(a.fd) };
+        let linked = r
+            .link()
+            .map(|l| l.state.get() == super::replica::LinkState::Connected);
+        if linked == Some(false) {
+            let _ = stream
+                .write_all(b"-NOMASTERLINK Can't SYNC while not connected with my master\r\n")
+                .await;
+            return;
+        }
+        let peer = Rc::new(Peer {
+            id: r.next_peer_id(),
+            ip: a.ip.clone(),
+            port: a.port,
+            fd: a.fd,
+            state: Cell::new(PeerState::WaitBgsave),
+            sent: Cell::new(None),
+            ack: Cell::new(0),
+            last_ack_ms: Cell::new(now_ms()),
+            closed: Cell::new(false),
+        });
+        start_feeding(&ctl).await;
+        r.peers.borrow_mut().push(peer.clone());
+        start_ack_reader(&ctl, &peer);
+        let addr = format!("{}:{}", a.ip, a.port);
+        match sync_and_stream(&ctl, &peer, &mut stream, &a).await {
+            Ok(()) => tracing::info!("Connection with replica {addr} lost."),
+            Err(e) => tracing::warn!("Replica {addr}: {e}; link closed"),
+        }
+        peer.kill();
+        r.peers.borrow_mut().retain(|p| p.id != peer.id);
+        r.notify.wake_all();
+        drop(stream);
+    })
+    .detach();
+}
+
+/// The first replica (or one after a promotion) makes the shards feed
+/// their streams to the backlog; waits until every shard does.
+pub async fn start_feeding(ctl: &ControlCtx) {
+    let r = &ctl.repl;
+    if r.is_replica() {
+        return;
+    }
+    r.backlog.borrow_mut().activate();
+    if r.feeding.replace(true) {
+        return;
+    }
+    crate::persistence::save::fan(ctl, |_| ShardRequest::FeedReplicas { on: true }).await;
+}
+
+async fn sync_and_stream(
+    ctl: &Rc<ControlCtx>,
+    peer: &Rc<Peer>,
+    stream: &mut TcpStream,
+    a: &Attach,
+) -> Result<(), String> {
+    let r = &ctl.repl;
+    let io = |e: std::io::Error| e.to_string();
+    let decision = match &a.psync {
+        Some((id, off)) => r.backlog.borrow().psync(id, *off),
+        None => Psync::Full {
+            reason: "SYNC (not PSYNC) requested",
+        },
+    };
+    let addr = format!("{}:{}", a.ip, a.port);
+    match decision {
+        Psync::Continue { from } => {
+            let id = r.backlog.borrow().replid.clone();
+            r.sync_partial_ok.set(r.sync_partial_ok.get() + 1);
+            tracing::info!(
+                "Partial resynchronization request from {addr} accepted. Sending {} bytes of backlog starting from offset {}.",
+                r.backlog.borrow().offset() - from,
+                from + 1
+            );
+            peer.sent.set(Some(from));
+            peer.state.set(PeerState::Online);
+            stream
+                .write_all(format!("+CONTINUE {id}\r\n").as_bytes())
+                .await
+                .map_err(io)?;
+        }
+        Psync::Full { reason } => {
+            if a.psync.as_ref().is_some_and(|(id, _)| id != "?") {
+                r.sync_partial_err.set(r.sync_partial_err.get() + 1);
+            }
+            r.sync_full.set(r.sync_full.get() + 1);
+            tracing::info!("Replica {addr} asks for synchronization; full resync: {reason}");
+            let job = join_or_start_job(ctl);
+            r.notify
+                .until(|| job.offset.get().is_some() || job.result.borrow().is_some())
+                .await;
+            let Some(offset) = job.offset.get() else {
+                return Err("the snapshot for the full sync failed".into());
+            };
+            peer.sent.set(Some(offset));
+            if a.psync.is_some() {
+                let id = r.backlog.borrow().replid.clone();
+                stream
+                    .write_all(format!("+FULLRESYNC {id} {offset}\r\n").as_bytes())
+                    .await
+                    .map_err(io)?;
+            }
+            r.notify
+                .until(|| job.result.borrow().is_some() || peer.closed.get())
+                .await;
+            let rdb = match job.result.borrow().as_ref() {
+                Some(Ok(b)) => b.clone(),
+                Some(Err(e)) => return Err(format!("snapshot failed: {e}")),
+                None => return Ok(()),
+            };
+            peer.state.set(PeerState::SendBulk);
+            tracing::info!(
+                "Synchronization with replica {addr}: sending {} bytes of RDB",
+                rdb.len()
+            );
+            stream
+                .write_all(format!("${}\r\n", rdb.len()).as_bytes())
+                .await
+                .map_err(io)?;
+            stream.write_all(&rdb).await.map_err(io)?;
+            peer.state.set(PeerState::Online);
+            peer.last_ack_ms.set(now_ms());
+            tracing::info!("Synchronization with replica {addr} succeeded");
+        }
+    }
+    stream_backlog(ctl, peer, stream).await
+}
+
+/// Sends the backlog from `peer.sent` on, as it grows, until the link ends.
+async fn stream_backlog(
+    ctl: &ControlCtx,
+    peer: &Peer,
+    stream: &mut TcpStream,
+) -> Result<(), String> {
+    const MAX_WRITE: usize = 1 << 20;
+    let r = &ctl.repl;
+    loop {
+        let Some(sent) = peer.sent.get() else {
+            return Err("no stream position".into());
+        };
+        let chunk = {
+            let b = r.backlog.borrow();
+            match b.since(sent) {
+                Some(s) => s[..s.len().min(MAX_WRITE)].to_vec(),
+                None => {
+                    return Err(
+                        "replica fell behind the backlog (client-output-buffer-limit replica)"
+                            .into(),
+                    )
+                }
+            }
+        };
+        if chunk.is_empty() {
+            r.notify
+                .until(|| peer.closed.get() || r.backlog.borrow().offset() > sent)
+                .await;
+            if peer.closed.get() {
+                return Ok(());
+            }
+            continue;
+        }
+        stream.write_all(&chunk).await.map_err(|e| e.to_string())?;
+        peer.sent.set(Some(sent + chunk.len() as u64));
+    }
+}
+
+/// The snapshot in progress for replicas, or a new one.
+fn join_or_start_job(ctl: &Rc<ControlCtx>) -> Rc<SyncJob> {
+    let r = &ctl.repl;
+    if let Some(job) = r.sync_job.borrow().as_ref() {
+        if job.result.borrow().is_none() {
+            return job.clone();
+        }
+    }
+    let job = Rc::new(SyncJob::default());
+    *r.sync_job.borrow_mut() = Some(job.clone());
+    let (ctl, j) = (ctl.clone(), job.clone());
+    glommio::spawn_local(async move {
+        let res = crate::persistence::save::snapshot_for_replicas(&ctl, &j.offset).await;
+        if let Err(e) = &res {
+            tracing::warn!("Snapshot for replicas failed: {e}");
+        }
+        *j.result.borrow_mut() = Some(res.map(Bytes::from));
+        let r = &ctl.repl;
+        let mine = r
+            .sync_job
+            .borrow()
+            .as_ref()
+            .is_some_and(|x| Rc::ptr_eq(x, &j));
+        if mine {
+            *r.sync_job.borrow_mut() = None;
+        }
+        r.notify.wake_all();
+    })
+    .detach();
+    job
+}
+
+/// Reads what the replica sends: `REPLCONF ACK <offset>` (and ignores
+/// anything else, as Redis does for a replica client). Ends the link on
+/// end of stream.
+fn start_ack_reader(ctl: &Rc<ControlCtx>, peer: &Rc<Peer>) {
+    // SAFETY: dup of an open socket; the new fd is owned by this stream.
+    let fd = unsafe { libc::dup(peer.fd) };
+    if fd < 0 {
+        peer.kill();
+        return;
+    }
+    let mut stream = unsafe { TcpStream::from_raw_fd(fd) };
+    let (ctl, peer) = (ctl.clone(), peer.clone());
+    glommio::spawn_local(async move {
+        let mut buf = BytesMut::new();
+        let mut chunk = vec![0u8; 4096];
+        let mut decoder = RequestDecoder::new();
+        let limits = Limits::default();
+        loop {
+            let n = match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            loop {
+                match decoder.decode(&mut buf, &limits) {
+                    Ok(Some(argv)) => on_replica_command(&peer, &argv),
+                    Ok(None) => break,
+                    Err(_) => {
+                        peer.kill();
+                        break;
+                    }
+                }
+            }
+            if peer.closed.get() {
+                break;
+            }
+        }
+        peer.kill();
+        ctl.repl.notify.wake_all();
+    })
+    .detach();
+}
+
+fn on_replica_command(peer: &Peer, argv: &[Bytes]) {
+    let is = |i: usize, w: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    if is(0, "REPLCONF") && is(1, "ACK") {
+        if let Some(off) = argv.get(2).and_then(|a| crate::util::num::parse_i64(a)) {
+            peer.ack.set(off.max(0) as u64);
+            peer.last_ack_ms.set(now_ms());
+        }
+    }
+}
+
+/// `*3 REPLCONF GETACK *`, as Redis asks replicas for their offset.
+const GETACK: &[u8] = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+/// What the master's cron sends every `repl-ping-replica-period`.
+pub const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
+
+/// WAIT: how many replicas acknowledged every byte written so far, waiting
+/// up to `timeout_ms` (0 = for ever) for `wanted` of them.
+pub async fn wait(ctl: &ControlCtx, wanted: u64, timeout_ms: u64) -> u64 {
+    let r = &ctl.repl;
+    // Every shard hands over what it has written first, so the target
+    // covers the caller's writes wherever they ran.
+    crate::persistence::save::fan(ctl, |_| ShardRequest::FlushFeed).await;
+    let target = r.backlog.borrow().offset();
+    let count = || {
+        r.peers
+            .borrow()
+            .iter()
+            .filter(|p| p.state.get() == PeerState::Online && p.ack.get() >= target)
+            .count() as u64
+    };
+    if count() >= wanted || r.peers.borrow().is_empty() {
+        return count();
+    }
+    r.append(GETACK);
+    let deadline = now_ms() + timeout_ms;
+    loop {
+        let n = count();
+        if n >= wanted || (timeout_ms > 0 && now_ms() >= deadline) {
+            return n;
+        }
+        glommio::timer::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Ends every replica link (CLIENT KILL TYPE replica, a role change);
+/// returns how many there were.
+pub fn kill_peers(ctl: &ControlCtx) -> u64 {
+    let peers = ctl.repl.peers.borrow();
+    for p in peers.iter() {
+        p.kill();
+    }
+    ctl.repl.notify.wake_all();
+    peers.len() as u64
+}
+
+/// Replicas whose last ACK is at most `max_lag` seconds old (for
+/// `min-replicas-to-write`).
+pub fn good_replicas(ctl: &ControlCtx, max_lag_s: u64) -> usize {
+    let now = now_ms();
+    ctl.repl
+        .peers
+        .borrow()
+        .iter()
+        .filter(|p| {
+            p.state.get() == PeerState::Online
+                && now.saturating_sub(p.last_ack_ms.get()) / 1000 <= max_lag_s
+        })
+        .count()
+}
