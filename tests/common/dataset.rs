@@ -107,3 +107,51 @@ pub fn fill(c: &mut Connection) {
     }
     let _: () = q(c, &["SELECT", "0"]);
 }
+
+/// One key as a server-independent value: type, elements (sorted for sets
+/// and hashes; `field=value`, `member=score`), has a TTL. Unlike
+/// `KeyState` it does not use DEBUG DIGEST-VALUE, so it compares tessera
+/// with redis-server.
+pub type KeyContents = (String, Vec<String>, bool);
+
+/// The value of `key` as `KeyContents` reads it (type and elements).
+pub fn value_of(c: &mut Connection, key: &str) -> (String, Vec<String>) {
+    let t: String = q(c, &["TYPE", key]);
+    let lossy = |v: Vec<Vec<u8>>| -> Vec<String> {
+        v.iter()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    };
+    let pairs = |v: Vec<String>| -> Vec<String> { v.chunks(2).map(|p| p.join("=")).collect() };
+    let mut items = match t.as_str() {
+        "string" => {
+            let v: Vec<u8> = q(c, &["GET", key]);
+            vec![String::from_utf8_lossy(&v).into_owned()]
+        }
+        "list" => lossy(q(c, &["LRANGE", key, "0", "-1"])),
+        "set" => lossy(q(c, &["SMEMBERS", key])),
+        "hash" => pairs(lossy(q(c, &["HGETALL", key]))),
+        "zset" => pairs(lossy(q(c, &["ZRANGE", key, "0", "-1", "WITHSCORES"]))),
+        other => panic!("{key}: type {other}"),
+    };
+    if matches!(t.as_str(), "set" | "hash") {
+        items.sort();
+    }
+    (t, items)
+}
+
+/// Every key of every database as `KeyContents`, by (db, key).
+pub fn contents(c: &mut Connection) -> BTreeMap<(usize, String), KeyContents> {
+    let mut out = BTreeMap::new();
+    for db in 0..16 {
+        let _: () = q(c, &["SELECT", &db.to_string()]);
+        let keys: Vec<String> = q(c, &["KEYS", "*"]);
+        for k in keys {
+            let (t, items) = value_of(c, &k);
+            let ttl: i64 = q(c, &["PTTL", &k]);
+            out.insert((db, k), (t, items, ttl > 0));
+        }
+    }
+    let _: () = q(c, &["SELECT", "0"]);
+    out
+}

@@ -1,0 +1,605 @@
+//! Replication (issue 5): full sync, streaming, partial resync after a
+//! broken link, forced full sync past the backlog, promotion with PSYNC2,
+//! chained replicas, WAIT, min-replicas-to-write, read-only replicas, and a
+//! master that sends garbage; interop with redis-server in both directions.
+//! Every test starts real processes on ports of its own.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::dataset::{contents, fill, q};
+use common::{peer, wait_until, Server};
+
+const SYNC_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn debug() -> Vec<&'static str> {
+    vec!["--enable-debug-command", "yes"]
+}
+
+fn info(c: &mut redis::Connection, section: &str) -> String {
+    q(c, &["INFO", section])
+}
+
+/// `name:value` of an INFO text.
+fn field(info: &str, name: &str) -> Option<String> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .map(|v| v.trim().to_string())
+}
+
+fn stat(c: &mut redis::Connection, name: &str) -> u64 {
+    let s = info(c, "stats");
+    field(&s, name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in INFO stats"))
+}
+
+fn link_up(s: &Server) -> bool {
+    let Ok(client) = redis::Client::open(format!("redis://{}/", s.addr())) else {
+        return false;
+    };
+    let Ok(mut c) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
+        return false;
+    };
+    let Ok(i) = redis::cmd("INFO")
+        .arg("replication")
+        .query::<String>(&mut c)
+    else {
+        return false;
+    };
+    field(&i, "master_link_status").as_deref() == Some("up")
+}
+
+fn wait_link_up(replica: &Server) {
+    assert!(
+        wait_until(SYNC_TIMEOUT, || link_up(replica)),
+        "replica never reached master_link_status:up\n{}",
+        replica.logs()
+    );
+}
+
+/// A tessera replica of `master` with `shards` shards, synced.
+fn replica_of(master: &Server, shards: usize, extra: &[&str]) -> Server {
+    let port = master.port.to_string();
+    let mut args = debug();
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--replicaof", "127.0.0.1", &port]);
+    let r = Server::start_with(shards, &args);
+    wait_link_up(&r);
+    r
+}
+
+fn digest(c: &mut redis::Connection) -> String {
+    q(c, &["DEBUG", "DIGEST"])
+}
+
+/// Waits until both servers hold the same data (DEBUG DIGEST).
+fn wait_same_digest(master: &Server, replica: &Server) {
+    let (mut m, mut r) = (master.client(), replica.client());
+    let mut last = (String::new(), String::new());
+    let same = wait_until(SYNC_TIMEOUT, || {
+        last = (digest(&mut m), digest(&mut r));
+        last.0 == last.1
+    });
+    assert!(
+        same,
+        "digests differ: master {} replica {}\n{}",
+        last.0,
+        last.1,
+        replica.logs()
+    );
+}
+
+/// Writes acknowledged SETs and INCRs until `stop`; returns how many.
+fn writer(
+    master: &Server,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<()> {
+    let mut c = master.client();
+    std::thread::spawn(move || {
+        let mut i = 0u64;
+        while !stop.load(Ordering::Relaxed) && i < 1_000_000 {
+            let _: () = q(&mut c, &["SET", &format!("w:{i}"), &i.to_string()]);
+            let _: i64 = q(&mut c, &["INCR", "w:counter"]);
+            i += 1;
+            done.store(i, Ordering::Relaxed);
+        }
+    })
+}
+
+fn full_sync_under_writes(master_shards: usize, replica_shards: usize, keys: u64) {
+    let master = Server::start_with(master_shards, &debug());
+    let mut m = master.client();
+    fill(&mut m);
+    let _: () = q(&mut m, &["DEBUG", "POPULATE", &keys.to_string()]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let w = writer(&master, stop.clone(), done.clone());
+    let replica = replica_of(&master, replica_shards, &[]);
+    // Writes go on for a while after the sync, then stop.
+    let at_sync = done.load(Ordering::Relaxed);
+    wait_until(SYNC_TIMEOUT, || {
+        w.is_finished() || done.load(Ordering::Relaxed) > at_sync + 500
+    });
+    stop.store(true, Ordering::Relaxed);
+    w.join().expect("writer");
+    let n = done.load(Ordering::Relaxed);
+    wait_same_digest(&master, &replica);
+    let mut r = replica.client();
+    let count: u64 = q(&mut r, &["GET", "w:counter"]);
+    assert_eq!(count, n);
+    let size: u64 = q(&mut r, &["DBSIZE"]);
+    let msize: u64 = q(&mut m, &["DBSIZE"]);
+    assert_eq!(size, msize);
+    assert!(size >= keys + n);
+    // A key of each kind reads the same.
+    let want = contents(&mut m);
+    let got = contents(&mut r);
+    assert_eq!(want.len(), got.len());
+    for (k, v) in want
+        .iter()
+        .filter(|(k, _)| k.0 != 0 || !k.1.starts_with("key:"))
+        .take(200)
+    {
+        assert_eq!(got.get(k), Some(v), "{k:?}");
+    }
+}
+
+#[test]
+fn full_sync_of_200k_keys_two_shards_under_writes() {
+    full_sync_under_writes(2, 2, 200_000);
+}
+
+#[test]
+fn full_sync_between_shard_counts() {
+    full_sync_under_writes(1, 2, 5_000);
+    full_sync_under_writes(2, 1, 5_000);
+}
+
+#[test]
+fn info_and_role_on_both_sides() {
+    let master = Server::start_with(2, &debug());
+    let replica = replica_of(&master, 1, &[]);
+    let (mut m, mut r) = (master.client(), replica.client());
+    let _: () = q(&mut m, &["SET", "a", "1"]);
+    let n: i64 = q(&mut m, &["WAIT", "1", "5000"]);
+    assert_eq!(n, 1);
+    let mi = info(&mut m, "replication");
+    assert_eq!(field(&mi, "role").as_deref(), Some("master"));
+    assert_eq!(field(&mi, "connected_slaves").as_deref(), Some("1"));
+    let slave0 = field(&mi, "slave0").expect("slave0");
+    assert!(
+        slave0.starts_with(&format!(
+            "ip=127.0.0.1,port={},state=online,offset=",
+            replica.port
+        )),
+        "{slave0}"
+    );
+    assert_eq!(field(&mi, "repl_backlog_active").as_deref(), Some("1"));
+    let ri = info(&mut r, "replication");
+    for (k, v) in [
+        ("role", "slave"),
+        ("master_host", "127.0.0.1"),
+        ("master_link_status", "up"),
+        ("master_sync_in_progress", "0"),
+        ("slave_read_only", "1"),
+        ("slave_priority", "100"),
+    ] {
+        assert_eq!(field(&ri, k).as_deref(), Some(v), "{k} in\n{ri}");
+    }
+    assert_eq!(field(&ri, "master_port"), Some(master.port.to_string()));
+    assert_eq!(field(&ri, "master_replid"), field(&mi, "master_replid"));
+    // ROLE: master, offset, [[ip, port, offset]]; slave, host, port, state, offset.
+    let role: redis::Value = q(&mut m, &["ROLE"]);
+    let redis::Value::Array(items) = role else {
+        panic!("{role:?}")
+    };
+    assert_eq!(items[0], redis::Value::BulkString(b"master".to_vec()));
+    let redis::Value::Array(peers) = &items[2] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(peers.len(), 1);
+    let role: (String, String, u16, String, i64) = q(&mut r, &["ROLE"]);
+    assert_eq!(role.0, "slave");
+    assert_eq!(role.2, master.port);
+    assert_eq!(role.3, "connected");
+    assert!(role.4 > 0);
+    // A read-only replica refuses writes from clients, with Redis's text.
+    let e = redis::cmd("SET")
+        .arg("x")
+        .arg("1")
+        .query::<()>(&mut r)
+        .unwrap_err();
+    assert_eq!(e.code(), Some("READONLY"));
+    assert_eq!(
+        e.detail(),
+        Some("You can't write against a read only replica.")
+    );
+    let e = redis::cmd("WAIT")
+        .arg(0)
+        .arg(0)
+        .query::<i64>(&mut r)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("WAIT cannot be used with replica instances"),
+        "{e}"
+    );
+    let _: () = q(&mut r, &["CONFIG", "SET", "replica-read-only", "no"]);
+    let _: () = q(&mut r, &["SET", "local", "1"]);
+    // Already connected to that master.
+    let port = master.port.to_string();
+    let ok: String = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
+    assert_eq!(ok, "OK Already connected to specified master");
+    let e = redis::cmd("REPLICAOF")
+        .arg("h")
+        .arg("70000")
+        .query::<()>(&mut r)
+        .unwrap_err();
+    assert_eq!(e.detail(), Some("Invalid master port"));
+}
+
+#[test]
+fn partial_resync_after_the_link_breaks() {
+    for shards in [1, 2] {
+        let master = Server::start_with(shards, &debug());
+        let replica = replica_of(&master, shards, &[]);
+        let (mut m, mut r) = (master.client(), replica.client());
+        for i in 0..100 {
+            let _: () = q(&mut m, &["SET", &format!("k{i}"), "v"]);
+        }
+        wait_same_digest(&master, &replica);
+        let (full, partial) = (stat(&mut m, "sync_full"), stat(&mut m, "sync_partial_ok"));
+        // Broken from the replica's side, then from the master's.
+        for kind in ["master", "replica"] {
+            let con = if kind == "master" { &mut r } else { &mut m };
+            let killed: i64 = q(con, &["CLIENT", "KILL", "TYPE", kind]);
+            assert_eq!(killed, 1, "CLIENT KILL TYPE {kind}");
+            for i in 0..1000 {
+                let _: () = q(&mut m, &["SET", &format!("{kind}:{i}"), "x"]);
+            }
+            let _: i64 = q(&mut m, &["INCR", "n"]);
+            wait_link_up(&replica);
+            wait_same_digest(&master, &replica);
+        }
+        assert_eq!(stat(&mut m, "sync_full"), full, "no full sync expected");
+        assert_eq!(stat(&mut m, "sync_partial_ok"), partial + 2);
+    }
+}
+
+fn signal(s: &Server, sig: i32) {
+    // SAFETY: kill(2) on the PID of our own running child.
+    unsafe {
+        libc::kill(s.pid() as libc::pid_t, sig);
+    }
+}
+
+#[test]
+fn writing_past_the_backlog_forces_a_full_sync() {
+    let master = Server::start_with(
+        2,
+        &[&debug()[..], &["--repl-backlog-size", "16kb"]].concat(),
+    );
+    let replica = replica_of(&master, 2, &[]);
+    let mut m = master.client();
+    let _: () = q(&mut m, &["SET", "before", "1"]);
+    wait_same_digest(&master, &replica);
+    let full = stat(&mut m, "sync_full");
+    // The replica is stopped, its link dropped, and far more than the
+    // backlog is written before it can ask to continue.
+    signal(&replica, libc::SIGSTOP);
+    let killed: i64 = q(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed, 1);
+    let value = "v".repeat(1000);
+    for i in 0..2000 {
+        let _: () = q(&mut m, &["SET", &format!("big:{i}"), &value]);
+    }
+    signal(&replica, libc::SIGCONT);
+    wait_link_up(&replica);
+    wait_same_digest(&master, &replica);
+    assert_eq!(stat(&mut m, "sync_full"), full + 1);
+}
+
+#[test]
+fn promotion_lets_a_sibling_continue_and_chains_keep_the_id() {
+    let master = Server::start_with(2, &debug());
+    let a = replica_of(&master, 2, &[]);
+    let b = replica_of(&master, 1, &[]);
+    // A replica of a replica carries the top master's ID and stream.
+    let c = replica_of(&a, 2, &[]);
+    let mut m = master.client();
+    for i in 0..200 {
+        let _: () = q(&mut m, &["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    let _: () = q(&mut m, &["MSET", "x1", "1", "x2", "2", "x3", "3"]);
+    wait_same_digest(&master, &a);
+    wait_same_digest(&master, &b);
+    wait_same_digest(&master, &c);
+    let id = field(&info(&mut m, "replication"), "master_replid");
+    let mut cc = c.client();
+    assert_eq!(field(&info(&mut cc, "replication"), "master_replid"), id);
+    // A becomes a master; B follows it and continues partially.
+    let mut ac = a.client();
+    let _: () = q(&mut ac, &["REPLICAOF", "NO", "ONE"]);
+    let ai = info(&mut ac, "replication");
+    assert_eq!(field(&ai, "role").as_deref(), Some("master"));
+    assert_eq!(field(&ai, "master_replid2"), id);
+    assert_ne!(field(&ai, "master_replid"), id);
+    let mut bc = b.client();
+    let port = a.port.to_string();
+    let _: () = q(&mut bc, &["REPLICAOF", "127.0.0.1", &port]);
+    wait_link_up(&b);
+    let _: () = q(&mut ac, &["SET", "after", "promotion"]);
+    wait_same_digest(&a, &b);
+    wait_same_digest(&a, &c);
+    assert_eq!(
+        stat(&mut ac, "sync_full"),
+        1,
+        "only C's first sync was full"
+    );
+    assert!(stat(&mut ac, "sync_partial_ok") >= 1);
+    let got: String = q(&mut bc, &["GET", "after"]);
+    assert_eq!(got, "promotion");
+}
+
+#[test]
+fn wait_and_min_replicas_to_write() {
+    let master = Server::start_with(2, &debug());
+    let mut m = master.client();
+    // No replicas: WAIT answers at once.
+    let n: i64 = q(&mut m, &["WAIT", "1", "100"]);
+    assert_eq!(n, 0);
+    let mut replica = replica_of(&master, 1, &[]);
+    for i in 0..50 {
+        let _: () = q(&mut m, &["SET", &format!("k{i}"), "v"]);
+    }
+    let n: i64 = q(&mut m, &["WAIT", "1", "5000"]);
+    assert_eq!(n, 1);
+    let n: i64 = q(&mut m, &["WAIT", "2", "300"]);
+    assert_eq!(n, 1, "one replica, timed out waiting for two");
+    let e = redis::cmd("WAIT")
+        .arg(1)
+        .arg(-1)
+        .query::<i64>(&mut m)
+        .unwrap_err();
+    assert_eq!(e.detail(), Some("timeout is negative"));
+    let _: () = q(
+        &mut m,
+        &[
+            "CONFIG",
+            "SET",
+            "min-replicas-to-write",
+            "1",
+            "min-replicas-max-lag",
+            "2",
+        ],
+    );
+    let _: () = q(&mut m, &["SET", "allowed", "1"]);
+    replica.kill();
+    let refused = wait_until(Duration::from_secs(15), || {
+        redis::cmd("SET")
+            .arg("k")
+            .arg("v")
+            .query::<()>(&mut m)
+            .is_err_and(|e| e.code() == Some("NOREPLICAS"))
+    });
+    assert!(refused, "writes still accepted with no replica");
+    let e = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query::<()>(&mut m)
+        .unwrap_err();
+    assert_eq!(e.detail(), Some("Not enough good replicas to write."));
+    // Reads still work.
+    let v: String = q(&mut m, &["GET", "allowed"]);
+    assert_eq!(v, "1");
+}
+
+/// A fake master: answers the handshake, then misbehaves in `how` after
+/// `+FULLRESYNC`. Returns how many times the replica came back.
+fn bad_master(how: &'static str) -> (u16, std::thread::JoinHandle<usize>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    l.set_nonblocking(false).expect("blocking");
+    let h = std::thread::spawn(move || {
+        let mut conns = 0;
+        // Two connections: the bad transfer and the retry after it.
+        while conns < 2 {
+            let Ok((s, _)) = l.accept() else { break };
+            conns += 1;
+            s.set_read_timeout(Some(Duration::from_secs(10)))
+                .expect("timeout");
+            let mut w = s.try_clone().expect("clone");
+            let mut rd = BufReader::new(s);
+            // PING, REPLCONF x2, PSYNC: answer each command.
+            for answer in ["+PONG", "+OK", "+OK"] {
+                if !skip_command(&mut rd) {
+                    return conns;
+                }
+                let _ = w.write_all(format!("{answer}\r\n").as_bytes());
+            }
+            if !skip_command(&mut rd) {
+                return conns;
+            }
+            let _ = w.write_all(format!("+FULLRESYNC {} 0\r\n", "f".repeat(40)).as_bytes());
+            match how {
+                "garbage" => {
+                    let _ = w.write_all(b"$20\r\nthis is not an rdb!!");
+                }
+                "truncated" => {
+                    let _ = w.write_all(b"$100000\r\nREDIS0010");
+                }
+                _ => {
+                    let _ = w.write_all(b"\n\n*3\r\n$3\r\nSET\r\n");
+                }
+            }
+            let _ = w.flush();
+            drop(w);
+            drop(rd);
+        }
+        conns
+    });
+    (port, h)
+}
+
+/// Reads one RESP command (array of bulk strings) from `rd`.
+fn skip_command(rd: &mut BufReader<std::net::TcpStream>) -> bool {
+    let mut line = String::new();
+    if rd.read_line(&mut line).unwrap_or(0) == 0 {
+        return false;
+    }
+    let n: usize = line.trim().trim_start_matches('*').parse().unwrap_or(0);
+    for _ in 0..n {
+        line.clear();
+        if rd.read_line(&mut line).unwrap_or(0) == 0 {
+            return false;
+        }
+        let len: usize = line.trim().trim_start_matches('$').parse().unwrap_or(0);
+        let mut buf = vec![0u8; len + 2];
+        if rd.read_exact(&mut buf).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn a_bad_master_leaves_the_old_data_and_is_retried() {
+    for how in ["garbage", "truncated", "not a bulk"] {
+        let replica = Server::start_with(2, &debug());
+        let mut r = replica.client();
+        let _: () = q(&mut r, &["SET", "old", "data"]);
+        let (port, fake) = bad_master(how);
+        let port = port.to_string();
+        let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
+        let conns = fake.join().expect("fake master");
+        assert_eq!(conns, 2, "{how}: the replica did not retry");
+        // Still up, still serving the old data.
+        let v: String = q(&mut r, &["GET", "old"]);
+        assert_eq!(v, "data", "{how}");
+        let i = info(&mut r, "replication");
+        assert_eq!(field(&i, "master_link_status").as_deref(), Some("down"));
+        let _: () = q(&mut r, &["REPLICAOF", "NO", "ONE"]);
+        let _: () = q(&mut r, &["SET", "writable", "again"]);
+    }
+}
+
+// --- interop with redis-server ------------------------------------------------
+
+/// Waits until both servers hold the same keys and values.
+fn wait_same_contents(a: &Server, b: &Server) {
+    let (mut x, mut y) = (a.client(), b.client());
+    let mut last = Default::default();
+    let same = wait_until(SYNC_TIMEOUT, || {
+        let (cx, cy) = (contents(&mut x), contents(&mut y));
+        let same = cx == cy;
+        last = (cx.len(), cy.len());
+        same
+    });
+    assert!(
+        same,
+        "datasets differ (keys {last:?})\n{}\n{}",
+        a.logs(),
+        b.logs()
+    );
+}
+
+#[test]
+fn redis_server_replica_of_tessera() {
+    let Some(redis_server) = peer("redis-server") else {
+        return;
+    };
+    let master = Server::start_with(2, &debug());
+    let mut m = master.client();
+    fill(&mut m);
+    let port = master.port.to_string();
+    let replica = Server::start_binary(&redis_server, &["--replicaof", "127.0.0.1", &port]);
+    wait_link_up(&replica);
+    wait_same_contents(&master, &replica);
+    // Streamed writes, cross-shard ones and a transaction included.
+    let _: () = q(&mut m, &["MSET", "a1", "1", "b2", "2", "c3", "3"]);
+    let _: () = q(&mut m, &["SELECT", "7"]);
+    let _: () = q(&mut m, &["LPUSH", "l7", "x", "y"]);
+    let _: () = q(&mut m, &["SELECT", "0"]);
+    let _: redis::Value = redis::pipe()
+        .atomic()
+        .cmd("INCR")
+        .arg("t1")
+        .cmd("INCRBYFLOAT")
+        .arg("t2")
+        .arg("1.5")
+        .query(&mut m)
+        .expect("MULTI/EXEC");
+    let n: i64 = q(&mut m, &["WAIT", "1", "5000"]);
+    assert_eq!(n, 1);
+    wait_same_contents(&master, &replica);
+    // A broken link continues partially.
+    let partial = stat(&mut m, "sync_partial_ok");
+    let killed: i64 = q(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed, 1);
+    for i in 0..300 {
+        let _: () = q(&mut m, &["SET", &format!("after:{i}"), "v"]);
+    }
+    wait_link_up(&replica);
+    wait_same_contents(&master, &replica);
+    assert_eq!(stat(&mut m, "sync_partial_ok"), partial + 1);
+}
+
+#[test]
+fn tessera_replica_of_redis_server() {
+    let Some(redis_server) = peer("redis-server") else {
+        return;
+    };
+    for diskless in ["yes", "no"] {
+        let master = Server::start_binary(
+            &redis_server,
+            &[
+                "--repl-diskless-sync",
+                diskless,
+                "--repl-diskless-sync-delay",
+                "0",
+            ],
+        );
+        let mut m = master.client();
+        fill(&mut m);
+        let replica = replica_of(&master, 2, &[]);
+        wait_same_contents(&master, &replica);
+        let _: () = q(&mut m, &["MSET", "a1", "1", "b2", "2", "c3", "3"]);
+        let _: () = q(&mut m, &["SADD", "s", "1", "2"]);
+        let _: () = q(&mut m, &["EXPIRE", "s", "1000"]);
+        let _: redis::Value = redis::pipe()
+            .atomic()
+            .cmd("RPUSH")
+            .arg("tx")
+            .arg("a")
+            .cmd("RENAME")
+            .arg("a1")
+            .arg("moved")
+            .query(&mut m)
+            .expect("MULTI/EXEC");
+        let n: i64 = q(&mut m, &["WAIT", "1", "5000"]);
+        assert_eq!(n, 1);
+        wait_same_contents(&master, &replica);
+        // A broken link continues partially.
+        let partial = stat(&mut m, "sync_partial_ok");
+        let mut r = replica.client();
+        let killed: i64 = q(&mut r, &["CLIENT", "KILL", "TYPE", "master"]);
+        assert_eq!(killed, 1);
+        for i in 0..300 {
+            let _: () = q(&mut m, &["SET", &format!("after:{i}"), "v"]);
+        }
+        wait_link_up(&replica);
+        wait_same_contents(&master, &replica);
+        assert_eq!(
+            stat(&mut m, "sync_partial_ok"),
+            partial + 1,
+            "diskless {diskless}"
+        );
+    }
+}
