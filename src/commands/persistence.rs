@@ -1,5 +1,6 @@
-//! SAVE, BGSAVE, LASTSAVE, SHUTDOWN and DEBUG RELOAD: thin handlers that ask
-//! the control executor, which coordinates every save (`persistence::save`).
+//! SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, SHUTDOWN and DEBUG RELOAD: thin
+//! handlers that ask the control executor, which coordinates every save
+//! (`persistence::save`) and append-only file rewrite (`persistence::rewrite`).
 //! Runs on: the client's shard.
 
 use bytes::Bytes;
@@ -49,6 +50,11 @@ pub fn bgsave(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
         };
         ask_control(&conn, req).await
     })
+}
+
+/// BGREWRITEAOF: rewrites every shard's append-only file in the background.
+pub fn bgrewriteaof(conn: Conn, _argv: Vec<Bytes>) -> BoxFut {
+    Box::pin(async move { ask_control(&conn, ShardRequest::RewriteAof).await })
 }
 
 /// LASTSAVE: unix time of the last successful save (start-up time before).

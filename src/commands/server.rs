@@ -826,12 +826,35 @@ pub fn info(conn: Conn, argv: Vec<Bytes>) -> BoxFut {
             for name in ["rdb_last_load_keys_expired", "rdb_last_load_keys_loaded"] {
                 let _ = write!(s, "{name}:{}\r\n", field(name));
             }
+            let aof_on = cfg.bool("appendonly").unwrap_or(false);
+            let _ = write!(s, "aof_enabled:{}\r\n", u8::from(aof_on));
+            for name in [
+                "aof_rewrite_in_progress",
+                "aof_rewrite_scheduled",
+                "aof_last_rewrite_time_sec",
+                "aof_current_rewrite_time_sec",
+                "aof_last_bgrewrite_status",
+                "aof_rewrites",
+                "aof_rewrites_consecutive_failures",
+            ] {
+                let _ = write!(s, "{name}:{}\r\n", field(name));
+            }
+            // The shards' files, summed (Redis has one).
+            let files = crate::persistence::aof::Totals::of(
+                conn.ctx.fan_out(|_| ShardRequest::AofState).await,
+            );
             let _ = write!(
                 s,
-                "aof_enabled:{}\r\n",
-                u8::from(cfg.bool("appendonly").unwrap_or(false))
+                "aof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                if files.write_failed { "err" } else { "ok" }
             );
-            s.push_str("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+            if aof_on {
+                let _ = write!(
+                    s,
+                    "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\naof_buffer_length:0\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0\r\n",
+                    files.size, files.base_size
+                );
+            }
             section("Persistence", s);
         }
         let repl = if want("stats") || want("replication") {

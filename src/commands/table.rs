@@ -974,6 +974,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "server",
         Async(persistence::bgsave),
     ),
+    cmd(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT,
+        NOKEYS,
+        "server",
+        Async(persistence::bgrewriteaof),
+    ),
     cmd("debug", -2, SRV, NOKEYS, "server", Async(srv::debug)),
     cmd(
         "slowlog",

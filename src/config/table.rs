@@ -305,7 +305,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("cluster-require-full-coverage", None, NO, true),
     boolean("rdb-save-incremental-fsync", None, NO, true),
     boolean("aof-load-truncated", None, NO, true).honoured(),
-    boolean("aof-use-rdb-preamble", None, NO, true),
+    boolean("aof-use-rdb-preamble", None, NO, true).honoured(),
     boolean("aof-timestamp-enabled", None, NO, false),
     boolean(
         "cluster-replica-no-failover",
@@ -444,7 +444,7 @@ pub static DIRECTIVES: &[Directive] = &[
     // Mutable in Redis 7.0: CONFIG SET port makes the server re-listen.
     int("port", None, NO, 0, 65535, "6379").honoured(),
     int("io-threads", None, DEBUG | IMMUTABLE, 1, 128, "1"),
-    int("auto-aof-rewrite-percentage", None, NO, 0, INT_MAX, "100"),
+    int("auto-aof-rewrite-percentage", None, NO, 0, INT_MAX, "100").honoured(),
     int(
         "cluster-replica-validity-factor",
         Some("cluster-slave-validity-factor"),
@@ -655,7 +655,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         LONG_MAX as u64,
         "67108864",
-    ),
+    )
+    .honoured(),
     int(
         "loading-process-events-interval-bytes",
         None,

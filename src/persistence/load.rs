@@ -112,6 +112,26 @@ pub fn load_part(
     now: u64,
 ) -> Result<(u64, u64), String> {
     let file = standalone(data, start, len);
+    // Offsets in the part as a file of its own, back to the real file's.
+    let at = |offset: usize| (offset + start).saturating_sub(9);
+    install_image(shard, me, slots, &file, enc, false, now, at).map(|(k, e, _)| (k, e))
+}
+
+/// Installs the keys of the RDB image at the start of `file` (a part, or an
+/// append-only file's preamble) into `shard`; every key must be this
+/// shard's. Returns (keys loaded, keys expired, bytes the image took);
+/// errors give offsets as `at` maps them.
+#[allow(clippy::too_many_arguments)]
+pub fn install_image(
+    shard: &mut Shard,
+    me: usize,
+    slots: &SlotMap,
+    file: &[u8],
+    enc: &Encodings,
+    verify_checksum: bool,
+    now: u64,
+    at: impl Fn(usize) -> usize,
+) -> Result<(u64, u64, usize), String> {
     let (mut keys, mut expired) = (0u64, 0u64);
     let mut stray = false;
     let databases = shard.dbs.len();
@@ -130,8 +150,8 @@ pub fn load_part(
             }
         }
     };
-    rdb::load(&file, enc, false, &mut sink).map_err(|mut e| {
-        e.offset = (e.offset + start).saturating_sub(9);
+    let used = rdb::load(file, enc, verify_checksum, &mut sink).map_err(|mut e| {
+        e.offset = at(e.offset);
         format!("Error loading the RDB file: {e}. The server will not start on part of a dataset.")
     })?;
     if too_many_dbs {
@@ -142,7 +162,7 @@ pub fn load_part(
     if stray {
         return Err("Error loading the RDB file: a shard's part holds keys of another shard. The server will not start on part of a dataset.".into());
     }
-    Ok((keys, expired))
+    Ok((keys, expired, used))
 }
 
 /// One part as a file of its own: magic and version, the part, EOF and a
@@ -239,7 +259,7 @@ fn read_all(
     now: u64,
 ) -> Result<(), rdb::RdbError> {
     let mut sink = |r: Record| loaded.take(r, slots, now);
-    rdb::load(data, enc, checksum, &mut sink)
+    rdb::load(data, enc, checksum, &mut sink).map(|_| ())
 }
 
 impl Loaded {

@@ -1,10 +1,12 @@
 //! Persistence: the RDB codec (`rdb`), point-in-time snapshots taken by every
 //! shard in parallel without fork (`snapshot`, shard side; `save`, control
-//! side), and loading a file into the shards (`load`).
+//! side), loading a file into the shards (`load`), the append-only file
+//! (`aof`, shard side) and its rewrite (`rewrite`, control side).
 
 pub mod aof;
 pub mod load;
 pub mod rdb;
+pub mod rewrite;
 pub mod save;
 pub mod snapshot;
 

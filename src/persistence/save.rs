@@ -43,6 +43,9 @@ pub struct SaveState {
     pub loaded_keys: Cell<u64>,
     pub loaded_expired: Cell<u64>,
     txids: Cell<u64>,
+    /// The append-only file rewrites (BGREWRITEAOF), which use the same
+    /// per-shard snapshots and so never run at the same time as a save.
+    pub aof: super::rewrite::RewriteState,
 }
 
 impl SaveState {
@@ -59,6 +62,19 @@ impl SaveState {
             loaded_keys: Cell::new(0),
             loaded_expired: Cell::new(0),
             txids: Cell::new(1),
+            aof: super::rewrite::RewriteState::default(),
+        }
+    }
+
+    /// A snapshot or a rewrite is running (Redis's `hasActiveChildProcess`).
+    pub fn busy(&self) -> bool {
+        self.in_progress.get() || self.aof.in_progress.get()
+    }
+
+    /// Waits until no rewrite runs: a save needs the shards' snapshots.
+    async fn wait_for_rewrite(&self) {
+        while self.aof.in_progress.get() {
+            glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
 
@@ -88,6 +104,9 @@ impl SaveState {
             format!("rdb_last_load_keys_loaded:{}", self.loaded_keys.get()),
             format!("current_save_keys_total:{}", self.keys_total.get()),
         ]
+        .into_iter()
+        .chain(self.aof.info_lines(now))
+        .collect()
     }
 }
 
@@ -95,6 +114,25 @@ impl Default for SaveState {
     fn default() -> Self {
         SaveState::new()
     }
+}
+
+/// BGSAVE while an AOF rewrite runs (Redis's `bgsaveCommand`): refused, or
+/// with SCHEDULE started when the rewrite ends. `None`: go ahead.
+pub fn bgsave_during_rewrite(
+    st: &SaveState,
+    background: bool,
+    schedule: bool,
+) -> Option<ShardReply> {
+    if !background || !st.aof.in_progress.get() {
+        return None;
+    }
+    if schedule {
+        st.aof.bgsave_scheduled.set(true);
+        return Some(ShardReply::Reply(crate::protocol::Reply::Simple(
+            bytes::Bytes::from_static(b"Background saving scheduled"),
+        )));
+    }
+    Some(ShardReply::Err("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.".into()))
 }
 
 /// Where the RDB lives: `dir` (absolute) joined with `dbfilename`.
@@ -112,6 +150,9 @@ pub async fn save(
     began: Option<futures_channel::oneshot::Sender<()>>,
 ) -> Result<(), String> {
     let st = &ctl.persist;
+    // COMPAT: Redis's SAVE runs beside an AOF rewrite's child; here both
+    // need the shards' snapshots, so a save waits for the rewrite.
+    st.wait_for_rewrite().await;
     if st.in_progress.get() {
         return Err("Background save already in progress".into());
     }
@@ -162,7 +203,7 @@ pub async fn snapshot_for_replicas(
     offset: &Cell<Option<u64>>,
 ) -> Result<Vec<u8>, String> {
     let st = &ctl.persist;
-    while st.in_progress.get() {
+    while st.busy() {
         glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
     }
     st.in_progress.set(true);
@@ -211,6 +252,71 @@ async fn save_steps(
         ctl.repl.notify.until(|| !l.applying.get()).await;
     }
     // (1)–(3): begin everywhere at one point in time.
+    let seq = ctl.persist.txids.get();
+    let begin = |s: usize| ShardRequest::SnapshotBegin {
+        path: dir.join(format!("temp-{pid}-{s}.rdb.part")),
+        compress,
+        key_delay_us,
+        hold_feed: repl_offset.is_some(),
+    };
+    let (failed, point_offset) = begin_at_one_point(ctl, begin, |ok| {
+        let point_offset = ctl.repl.backlog.borrow().offset();
+        if let (Some(cell), true) = (repl_offset, ok) {
+            cell.set(Some(point_offset));
+        }
+        point_offset
+    })
+    .await;
+    if repl_offset.is_some() {
+        for s in 0..n {
+            ctl.mesh.tell(s, ShardRequest::ReleaseFeed);
+        }
+    }
+    if let Some(l) = &link {
+        l.pause.set(false);
+        ctl.repl.notify.wake_all();
+    }
+    if let (None, Some(tx)) = (&failed, began) {
+        let _ = tx.send(());
+    }
+    // (4): every shard's part.
+    let parts = collect_parts(ctl, failed).await?;
+    // (5): one file.
+    let mut header = Vec::new();
+    rdb::write_header(&mut header);
+    // First, so a loader finds it at a fixed place: where each shard's
+    // part starts, so the parts can be parsed in parallel (`load`).
+    let lens: Vec<String> = parts.iter().map(|p| p.bytes.to_string()).collect();
+    rdb::write_aux(
+        &mut header,
+        super::load::PARTS_AUX,
+        format!("{}{}", super::load::PARTS_PREFIX, lens.join(",")).as_bytes(),
+    );
+    let used_mem = used_memory(ctl).await;
+    for (k, v) in aux_fields(ctl, used_mem, Some(point_offset)) {
+        rdb::write_aux(&mut header, k, v.as_bytes());
+    }
+    let target = target.to_path_buf();
+    let tmp = dir.join(format!("temp-{pid}-{seq}.rdb"));
+    glommio::executor()
+        .spawn_blocking(move || {
+            super::lower_priority();
+            assemble(&tmp, &target, &header, &parts, checksum)
+        })
+        .await
+}
+
+/// Steps (1)–(3) of every snapshot: the whole-shard lock on every shard in
+/// ascending order, `begin(s)` to every shard (all begin while all are
+/// held: one point in time), `at_point` (told whether every shard began)
+/// while they are still held, then unlock. Returns the first failure and
+/// what `at_point` returned.
+pub(super) async fn begin_at_one_point<T>(
+    ctl: &ControlCtx,
+    begin: impl Fn(usize) -> ShardRequest,
+    at_point: impl FnOnce(bool) -> T,
+) -> (Option<String>, T) {
+    let n = ctl.nshards;
     let txid = ctl.persist.txids.get();
     ctl.persist.txids.set(txid + 1);
     let txid = (txid << 16) | n as u64;
@@ -231,20 +337,7 @@ async fn save_steps(
         }
     }
     if failed.is_none() {
-        let rxs: Vec<_> = (0..n)
-            .map(|s| {
-                let path = dir.join(format!("temp-{pid}-{s}.rdb.part"));
-                ctl.mesh.request(
-                    s,
-                    ShardRequest::SnapshotBegin {
-                        path,
-                        compress,
-                        key_delay_us,
-                        hold_feed: repl_offset.is_some(),
-                    },
-                )
-            })
-            .collect();
+        let rxs: Vec<_> = (0..n).map(|s| ctl.mesh.request(s, begin(s))).collect();
         for rx in rxs {
             match rx.await {
                 Ok(ShardReply::Done) => {}
@@ -253,30 +346,21 @@ async fn save_steps(
             }
         }
     }
-    let point_offset = ctl.repl.backlog.borrow().offset();
-    if let Some(cell) = repl_offset {
-        if failed.is_none() {
-            cell.set(Some(point_offset));
-        }
-    }
+    let t = at_point(failed.is_none());
     for s in locked {
         ctl.mesh.tell(s, ShardRequest::Unlock { txid });
     }
-    if repl_offset.is_some() {
-        for s in 0..n {
-            ctl.mesh.tell(s, ShardRequest::ReleaseFeed);
-        }
-    }
-    if let Some(l) = &link {
-        l.pause.set(false);
-        ctl.repl.notify.wake_all();
-    }
-    if let (None, Some(tx)) = (&failed, began) {
-        let _ = tx.send(());
-    }
-    // (4): every shard's part (all collected, even after a failure, so
-    // none is left running).
-    let rxs: Vec<_> = (0..n)
+    (failed, t)
+}
+
+/// Step (4): every shard's part, all collected even after a failure
+/// (`failed`, or one here) so none is left running; then the parts are
+/// removed and the failure returned.
+pub(super) async fn collect_parts(
+    ctl: &ControlCtx,
+    mut failed: Option<String>,
+) -> Result<Vec<Part>, String> {
+    let rxs: Vec<_> = (0..ctl.nshards)
         .map(|s| ctl.mesh.request(s, ShardRequest::SnapshotCollect))
         .collect();
     let mut parts = Vec::new();
@@ -290,43 +374,35 @@ async fn save_steps(
     ctl.persist
         .keys_total
         .set(parts.iter().map(|p| p.keys).sum());
-    if let Some(e) = failed {
-        remove_parts(parts).await;
-        return Err(e);
+    match failed {
+        Some(e) => {
+            remove_parts(parts).await;
+            Err(e)
+        }
+        None => Ok(parts),
     }
-    // (5): one file.
-    let mut header = Vec::new();
-    rdb::write_header(&mut header);
-    // First, so a loader finds it at a fixed place: where each shard's
-    // part starts, so the parts can be parsed in parallel (`load`).
-    let lens: Vec<String> = parts.iter().map(|p| p.bytes.to_string()).collect();
-    rdb::write_aux(
-        &mut header,
-        super::load::PARTS_AUX,
-        format!("{}{}", super::load::PARTS_PREFIX, lens.join(",")).as_bytes(),
-    );
+}
+
+/// The shards' `used_memory`, summed (the `used-mem` aux field).
+pub(super) async fn used_memory(ctl: &ControlCtx) -> u64 {
     let mut used_mem = 0;
     for r in fan(ctl, |_| ShardRequest::Stats).await {
         if let ShardReply::Stats(s) = r {
             used_mem += s.used_memory;
         }
     }
-    for (k, v) in aux_fields(ctl, used_mem, point_offset) {
-        rdb::write_aux(&mut header, k, v.as_bytes());
-    }
-    let target = target.to_path_buf();
-    let tmp = dir.join(format!("temp-{pid}-{txid}.rdb"));
-    glommio::executor()
-        .spawn_blocking(move || {
-            super::lower_priority();
-            assemble(&tmp, &target, &header, &parts, checksum)
-        })
-        .await
+    used_mem
 }
 
-/// The aux fields Redis 7.0 writes (`rdbSaveInfoAuxFields`).
-fn aux_fields(ctl: &ControlCtx, used_mem: u64, offset: u64) -> Vec<(&'static str, String)> {
-    vec![
+/// The aux fields Redis 7.0 writes (`rdbSaveInfoAuxFields`): with the
+/// replication offset of the point in time for a save, or, for an AOF
+/// rewrite's preamble (`repl` none), no replication fields and `aof-base` 1.
+pub(super) fn aux_fields(
+    ctl: &ControlCtx,
+    used_mem: u64,
+    repl: Option<u64>,
+) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
         (
             "redis-ver",
             crate::commands::connection::REDIS_VERSION.to_string(),
@@ -334,11 +410,14 @@ fn aux_fields(ctl: &ControlCtx, used_mem: u64, offset: u64) -> Vec<(&'static str
         ("redis-bits", "64".into()),
         ("ctime", (now_ms() / 1000).to_string()),
         ("used-mem", used_mem.to_string()),
-        ("repl-stream-db", "0".into()),
-        ("repl-id", ctl.repl.backlog.borrow().replid.clone()),
-        ("repl-offset", offset.to_string()),
-        ("aof-base", "0".into()),
-    ]
+    ];
+    if let Some(offset) = repl {
+        fields.push(("repl-stream-db", "0".into()));
+        fields.push(("repl-id", ctl.repl.backlog.borrow().replid.clone()));
+        fields.push(("repl-offset", offset.to_string()));
+    }
+    fields.push(("aof-base", u8::from(repl.is_none()).to_string()));
+    fields
 }
 
 /// One request to every shard, replies in shard order.
@@ -398,7 +477,12 @@ fn assemble(
     }
 }
 
-fn assemble_into(tmp: &Path, header: &[u8], parts: &[Part], checksum: bool) -> Result<(), String> {
+pub(super) fn assemble_into(
+    tmp: &Path,
+    header: &[u8],
+    parts: &[Part],
+    checksum: bool,
+) -> Result<(), String> {
     let werr = |e: std::io::Error| format!("Write error saving DB on disk: {e}");
     let mut f = File::create(tmp).map_err(|e| {
         format!(
@@ -450,7 +534,7 @@ pub fn save_points(cfg: &crate::config::Config) -> Vec<(u64, u64)> {
 /// by `dirty` changes since the last save, unless the last attempt failed
 /// less than `RETRY_DELAY_SECS` ago.
 pub fn due(st: &SaveState, points: &[(u64, u64)], dirty: u64, now_secs: u64) -> Option<(u64, u64)> {
-    if st.in_progress.get() {
+    if st.busy() {
         return None;
     }
     let since = now_secs.saturating_sub(st.last_save.get());

@@ -163,6 +163,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let aof_on = config.bool("appendonly").unwrap_or(false);
     let mut data = if aof_on {
         crate::persistence::aof::prepare(&config, nshards)?;
+        crate::persistence::aof::remove_temp_files(&config);
         Vec::new()
     } else {
         load_dataset(&config, nshards)?
@@ -436,14 +437,14 @@ async fn start_aof(ctx: &Rc<ShardCtx>) -> Result<(), String> {
     if !data.is_empty() {
         let hot = ctx.hot.get();
         let load_truncated = cfg.bool("aof-load-truncated").unwrap_or(true);
-        let r = aof::replay(
-            &mut ctx.shard.borrow_mut(),
-            &hot,
-            bytes::Bytes::from(data),
-            load_truncated,
-            now_ms(),
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        let to = aof::ReplayTo {
+            shard: &mut ctx.shard.borrow_mut(),
+            me: ctx.id.0,
+            slots: &ctx.slots,
+            hot: &hot,
+        };
+        let r = aof::replay(to, bytes::Bytes::from(data), load_truncated, now_ms())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         if r.truncated {
             tracing::warn!(
                 "!!! Warning: short read while loading the AOF file {}!!! AOF loaded anyway because aof-load-truncated is enabled (cut at offset {})",

@@ -375,6 +375,19 @@ impl ShardCtx {
                 })
                 .detach();
             }
+            ShardRequest::AofRewriteFinish { part, base } => {
+                let me = me.clone();
+                glommio::spawn_local(async move {
+                    let mesh = me.mesh.clone();
+                    let reply = match crate::persistence::aof::finish_rewrite(me, part, base).await
+                    {
+                        Ok(size) => ShardReply::Count(size),
+                        Err(e) => ShardReply::Err(e),
+                    };
+                    mesh.reply(to, reply);
+                })
+                .detach();
+            }
             req => me.serve(req, to),
         }
     }
@@ -873,6 +886,28 @@ impl ShardCtx {
                 ShardReply::Done
             }
             ShardRequest::Dirty => ShardReply::Count(self.shard.borrow().dirty),
+            ShardRequest::AofRewriteBegin {
+                part,
+                compress,
+                key_delay_us,
+            } => {
+                let r = self.snapshot_begin(part, compress, key_delay_us);
+                if matches!(r, ShardReply::Done) {
+                    self.shard.borrow_mut().repl.start_rewrite();
+                }
+                r
+            }
+            ShardRequest::AofRewriteAbandon => {
+                self.shard.borrow_mut().repl.stop_rewrite();
+                return;
+            }
+            ShardRequest::AofState => {
+                let aof = self.aof.borrow();
+                ShardReply::Counts(match aof.as_ref() {
+                    Some(f) => vec![f.size, f.base_size, u64::from(f.write_failed)],
+                    None => vec![0, 0, 0],
+                })
+            }
             ShardRequest::FlushAof => {
                 if let Some(f) = self.aof_flush() {
                     let _ = f.sync_data();
@@ -891,6 +926,8 @@ impl ShardCtx {
             ShardRequest::ConfigSet { .. }
             | ShardRequest::ConfigRewrite
             | ShardRequest::Save { .. }
+            | ShardRequest::RewriteAof
+            | ShardRequest::AofRewriteFinish { .. }
             | ShardRequest::PersistenceInfo
             | ShardRequest::LastSave
             | ShardRequest::LoadCounts { .. }

@@ -59,6 +59,7 @@ impl ControlCtx {
                     background,
                     schedule,
                 } => me.save_command(background, schedule).await,
+                ShardRequest::RewriteAof => crate::persistence::rewrite::command(&me).await,
                 ShardRequest::PersistenceInfo => ShardReply::Lines(me.persist.info_lines()),
                 ShardRequest::LastSave => ShardReply::Count(me.persist.last_save.get()),
                 ShardRequest::LoadCounts { keys, expired } => {
@@ -150,7 +151,9 @@ impl ControlCtx {
     /// SAVE waits for the file; BGSAVE answers at once and saves in the
     /// background (Redis's `saveCommand` / `bgsaveCommand` replies).
     async fn save_command(self: &Rc<Self>, background: bool, schedule: bool) -> ShardReply {
-        let _ = schedule; // Nothing else runs in the background that a BGSAVE must wait for.
+        if let Some(refused) = save::bgsave_during_rewrite(&self.persist, background, schedule) {
+            return refused;
+        }
         if self.persist.in_progress.get() {
             return ShardReply::Err("ERR Background save already in progress".into());
         }
@@ -377,6 +380,7 @@ impl ControlCtx {
             glommio::timer::sleep(Duration::from_millis(100)).await;
             tick += 1;
             self.repl_cron(tick, &mut last_good).await;
+            crate::persistence::rewrite::cron(&self).await;
             if crate::server::shutdown::requested() {
                 let _ = self.shutdown(None).await;
                 // The save failed: keep serving, as Redis does.

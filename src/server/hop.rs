@@ -232,6 +232,27 @@ pub enum ShardRequest {
     Dirty,
     /// Write and fsync what the append-only file is owed (before exit).
     FlushAof,
+    /// An AOF rewrite's point in time (sent while every shard holds the
+    /// whole-shard lock): begin a snapshot into the part file `part` and
+    /// start copying writes aside for the new file.
+    AofRewriteBegin {
+        part: std::path::PathBuf,
+        compress: bool,
+        key_delay_us: u64,
+    },
+    /// This shard's snapshot `part` is written: make the new file from it
+    /// and swap it in; replies `Count` (the new file's size) or `Err`.
+    AofRewriteFinish {
+        part: crate::persistence::snapshot::Part,
+        base: crate::persistence::aof::Base,
+    },
+    /// The rewrite failed: stop copying writes aside (no reply).
+    AofRewriteAbandon,
+    /// This shard's append-only file: `Counts` [size, base size, 1 if the
+    /// last write failed] (zeros without one).
+    AofState,
+    /// To the control executor: BGREWRITEAOF; replies `Reply` or `Err`.
+    RewriteAof,
     /// DEBUG POPULATE: add the keys `<prefix>:<i>` (i < count) this shard
     /// owns and that do not exist yet; replies `Count` of keys added.
     Populate {

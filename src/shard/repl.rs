@@ -7,8 +7,10 @@
 //!
 //! The stream is a byte offset and the newest bytes (the backlog, bounded
 //! by `repl-backlog-size`). Its consumers: the append-only file
-//! (`take_aof`), the control executor's merged stream for replicas
-//! (`take_feed`, sent by the shard's feeder task) and DEBUG REPL-STREAM.
+//! (`take_aof`), an append-only file rewrite in progress (`take_rewrite`:
+//! the writes made since its point in time, for the new file), the control
+//! executor's merged stream for replicas (`take_feed`, sent by the shard's
+//! feeder task) and DEBUG REPL-STREAM.
 
 use std::task::Waker;
 
@@ -28,6 +30,9 @@ pub struct ReplStream {
     db: Option<usize>,
     /// Bytes not yet written to the append-only file, when there is one.
     aof: Option<Vec<u8>>,
+    /// While an AOF rewrite runs: the writes since its point in time, not
+    /// yet appended to the new file (they go to the current file too).
+    rewrite: Option<Vec<u8>>,
     /// Bytes not yet sent to the control executor for the replicas, while
     /// this server feeds replicas.
     feed: Option<Vec<u8>>,
@@ -46,6 +51,7 @@ impl Default for ReplStream {
             limit: BACKLOG,
             db: None,
             aof: None,
+            rewrite: None,
             feed: None,
             feed_hold: false,
             feed_waker: None,
@@ -110,6 +116,32 @@ impl ReplStream {
         self.aof.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
+    /// Starts copying every write for an AOF rewrite's new file (called at
+    /// the rewrite's point in time); the next write begins with a SELECT,
+    /// since the new file's base leaves no database selected.
+    pub fn start_rewrite(&mut self) {
+        self.rewrite = Some(Vec::new());
+        self.db = None;
+    }
+
+    /// The writes copied for the rewrite since the last call.
+    pub fn take_rewrite(&mut self) -> Vec<u8> {
+        self.rewrite
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Bytes waiting in `take_rewrite`.
+    pub fn rewrite_pending(&self) -> usize {
+        self.rewrite.as_ref().map_or(0, Vec::len)
+    }
+
+    /// The rewrite is over (swapped in or abandoned): stop copying.
+    pub fn stop_rewrite(&mut self) {
+        self.rewrite = None;
+    }
+
     /// Starts (or stops) keeping the writes for the replicas' stream.
     pub fn set_feed(&mut self, on: bool) {
         self.feed = on.then(Vec::new);
@@ -158,6 +190,9 @@ impl ReplStream {
         if let Some(aof) = &mut self.aof {
             aof.extend_from_slice(&self.backlog[start..]);
         }
+        if let Some(rw) = &mut self.rewrite {
+            rw.extend_from_slice(&self.backlog[start..]);
+        }
         if let Some(feed) = &mut self.feed {
             feed.extend_from_slice(&self.backlog[start..]);
             if let Some(w) = self.feed_waker.take() {
@@ -184,8 +219,9 @@ impl ReplStream {
 
 /// One command in RESP: `*<n>`, then `$<len>` and the bytes of each part.
 /// Runs on every write, so lengths under 100 (nearly all headers) skip the
-/// general number formatting and the buffer grows at most once.
-fn put<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
+/// general number formatting and the buffer grows at most once. Also writes
+/// the commands of an AOF rewrite's RESP base.
+pub fn put<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
     let payload: usize = parts.iter().map(|p| p.as_ref().len() + 16).sum();
     out.reserve(payload + 16);
     header(out, b'*', parts.len());
@@ -272,6 +308,30 @@ mod tests {
         let two = s.take_feed();
         assert!(one.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3"));
         assert!(two.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*3"));
+    }
+
+    #[test]
+    fn rewrite_copy_starts_with_select_and_stops() {
+        let mut s = ReplStream::default();
+        s.append(3, &[cmd(&["SET", "a", "1"])]);
+        assert!(s.take_rewrite().is_empty());
+        s.start_rewrite();
+        s.append(3, &[cmd(&["SET", "b", "2"])]);
+        let pending = s.rewrite_pending();
+        let first = s.take_rewrite();
+        assert_eq!(pending, first.len());
+        assert!(first.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3"));
+        s.append(3, &[cmd(&["SET", "c", "3"])]);
+        let tail = s.take_rewrite();
+        assert!(tail.starts_with(b"*3\r\n$3\r\nSET\r\n$1\r\nc"));
+        s.start_rewrite();
+        s.append(3, &[cmd(&["SET", "d", "4"])]);
+        assert!(s
+            .take_rewrite()
+            .starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"));
+        s.stop_rewrite();
+        s.append(3, &[cmd(&["SET", "e", "5"])]);
+        assert!(s.take_rewrite().is_empty());
     }
 
     #[test]

@@ -259,13 +259,14 @@ fn deadline(ms: i64) -> u64 {
 /// data, modules and streams are refused. On an error the records already
 /// passed to `sink` must be discarded. `entry.lru` is set from the IDLE
 /// opcode when one precedes the key, else to now; FREQ is read and
-/// ignored. Empty collections are skipped, as Redis skips them.
+/// ignored. Empty collections are skipped, as Redis skips them. Returns
+/// the bytes the file took (an AOF's RDB preamble is followed by commands).
 pub fn load(
     data: &[u8],
     enc: &Encodings,
     verify_checksum: bool,
     sink: &mut dyn FnMut(Record),
-) -> Result<(), RdbError> {
+) -> Result<usize, RdbError> {
     let mut r = Reader::new(data);
     let version = read_header(&mut r)?;
     let now = crate::util::clock::now_ms();
@@ -343,5 +344,5 @@ pub fn load(
             }
         }
     }
-    Ok(())
+    Ok(r.pos())
 }
