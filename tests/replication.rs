@@ -113,7 +113,7 @@ fn writer(
     })
 }
 
-fn full_sync_under_writes(master_shards: usize, replica_shards: usize, keys: u64) {
+fn full_sync_under_writes(master_shards: usize, replica_shards: usize, keys: u64, load: &str) {
     let master = Server::start_with(master_shards, &debug());
     let mut m = master.client();
     fill(&mut m);
@@ -121,7 +121,7 @@ fn full_sync_under_writes(master_shards: usize, replica_shards: usize, keys: u64
     let stop = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicU64::new(0));
     let w = writer(&master, stop.clone(), done.clone());
-    let replica = replica_of(&master, replica_shards, &[]);
+    let replica = replica_of(&master, replica_shards, &["--repl-diskless-load", load]);
     // Writes go on for a while after the sync, then stop.
     let at_sync = done.load(Ordering::Relaxed);
     wait_until(SYNC_TIMEOUT, || {
@@ -153,13 +153,14 @@ fn full_sync_under_writes(master_shards: usize, replica_shards: usize, keys: u64
 
 #[test]
 fn full_sync_of_200k_keys_two_shards_under_writes() {
-    full_sync_under_writes(2, 2, 200_000);
+    full_sync_under_writes(2, 2, 200_000, "disabled");
 }
 
 #[test]
 fn full_sync_between_shard_counts() {
-    full_sync_under_writes(1, 2, 5_000);
-    full_sync_under_writes(2, 1, 5_000);
+    full_sync_under_writes(1, 2, 5_000, "disabled");
+    full_sync_under_writes(2, 1, 5_000, "on-empty-db");
+    full_sync_under_writes(2, 3, 5_000, "swapdb");
 }
 
 #[test]
@@ -307,6 +308,124 @@ fn writing_past_the_backlog_forces_a_full_sync() {
 }
 
 #[test]
+fn a_replica_past_the_output_buffer_limit_is_dropped_and_resyncs() {
+    let master = Server::start_with(
+        2,
+        &[
+            &debug()[..],
+            &["--repl-backlog-size", "16kb"],
+            &["--client-output-buffer-limit", "replica", "2mb", "0", "0"],
+        ]
+        .concat(),
+    );
+    let replica = replica_of(&master, 1, &[]);
+    let mut m = master.client();
+    let _: () = q(&mut m, &["SET", "before", "1"]);
+    wait_same_digest(&master, &replica);
+    let full = stat(&mut m, "sync_full");
+    // A stopped replica reads nothing: the master must drop it rather than
+    // keep its 40 MB of stream.
+    signal(&replica, libc::SIGSTOP);
+    let value = "v".repeat(10_000);
+    for batch in 0..40 {
+        let mut pipe = redis::pipe();
+        for i in 0..100 {
+            pipe.cmd("SET")
+                .arg(format!("big:{batch}:{i}"))
+                .arg(&value)
+                .ignore();
+        }
+        let _: () = pipe.query(&mut m).expect("pipelined SETs");
+    }
+    let dropped = wait_until(SYNC_TIMEOUT, || {
+        let i = info(&mut m, "replication");
+        field(&i, "connected_slaves").as_deref() == Some("0")
+    });
+    let logs = master.logs();
+    signal(&replica, libc::SIGCONT);
+    assert!(dropped, "the lagging replica was not dropped\n{logs}");
+    assert!(
+        logs.contains("overcoming of output buffer limits"),
+        "no log line for the drop\n{logs}"
+    );
+    let i = info(&mut m, "replication");
+    let histlen: u64 = field(&i, "repl_backlog_histlen")
+        .and_then(|v| v.parse().ok())
+        .expect("repl_backlog_histlen");
+    assert!(histlen < 4 << 20, "backlog kept {histlen} bytes");
+    wait_link_up(&replica);
+    wait_same_digest(&master, &replica);
+    assert_eq!(stat(&mut m, "sync_full"), full + 1);
+}
+
+#[test]
+fn a_cut_off_replica_with_serve_stale_data_no_answers_masterdown() {
+    let mut master = Server::start_with(1, &debug());
+    let replica = replica_of(&master, 2, &["--replica-serve-stale-data", "no"]);
+    let mut m = master.client();
+    let _: () = q(&mut m, &["SET", "k", "old"]);
+    wait_same_digest(&master, &replica);
+    let mut r = replica.client();
+    let v: String = q(&mut r, &["GET", "k"]);
+    assert_eq!(v, "old");
+    master.kill();
+    assert!(
+        wait_until(SYNC_TIMEOUT, || !link_up(&replica)),
+        "the link stayed up"
+    );
+    // The same answers as redis-server 7.0 gives.
+    for cmd in [&["GET", "k"][..], &["PING"], &["DBSIZE"], &["EXISTS", "k"]] {
+        let e = redis::cmd(cmd[0])
+            .arg(&cmd[1..])
+            .query::<redis::Value>(&mut r)
+            .unwrap_err();
+        assert_eq!(e.code(), Some("MASTERDOWN"), "{cmd:?}");
+        assert_eq!(
+            e.detail(),
+            Some("Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+            "{cmd:?}"
+        );
+    }
+    let e = redis::cmd("SET")
+        .arg("k")
+        .arg("v")
+        .query::<()>(&mut r)
+        .unwrap_err();
+    assert_eq!(e.code(), Some("READONLY"));
+    for cmd in [
+        &["INFO", "replication"][..],
+        &["ECHO", "x"],
+        &["ROLE"],
+        &["SELECT", "0"],
+        &["CONFIG", "GET", "port"],
+        &["CLIENT", "ID"],
+    ] {
+        redis::cmd(cmd[0])
+            .arg(&cmd[1..])
+            .query::<redis::Value>(&mut r)
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    }
+    // Serving stale data again is one CONFIG SET away.
+    let _: () = q(
+        &mut r,
+        &["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+    );
+    let v: String = q(&mut r, &["GET", "k"]);
+    assert_eq!(v, "old");
+    let _: () = q(&mut r, &["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+    // With a master again, everything is served.
+    let master2 = Server::start_with(1, &debug());
+    let mut m2 = master2.client();
+    let _: () = q(&mut m2, &["SET", "k", "new"]);
+    let port = master2.port.to_string();
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
+    wait_link_up(&replica);
+    wait_same_digest(&master2, &replica);
+    let v: String = q(&mut r, &["GET", "k"]);
+    assert_eq!(v, "new");
+}
+
+#[test]
 fn promotion_lets_a_sibling_continue_and_chains_keep_the_id() {
     let master = Server::start_with(2, &debug());
     let a = replica_of(&master, 2, &[]);
@@ -435,6 +554,10 @@ fn bad_master(how: &'static str) -> (u16, std::thread::JoinHandle<usize>) {
                 "truncated" => {
                     let _ = w.write_all(b"$100000\r\nREDIS0010");
                 }
+                "diskless garbage" => {
+                    let mark = "m".repeat(40);
+                    let _ = w.write_all(format!("$EOF:{mark}\r\nREDIS0010junk{mark}").as_bytes());
+                }
                 _ => {
                     let _ = w.write_all(b"\n\n*3\r\n$3\r\nSET\r\n");
                 }
@@ -471,8 +594,12 @@ fn skip_command(rd: &mut BufReader<std::net::TcpStream>) -> bool {
 
 #[test]
 fn a_bad_master_leaves_the_old_data_and_is_retried() {
-    for how in ["garbage", "truncated", "not a bulk"] {
-        let replica = Server::start_with(2, &debug());
+    let modes = ["disabled", "on-empty-db", "swapdb"];
+    let cases = ["garbage", "truncated", "not a bulk", "diskless garbage"];
+    for (i, how) in cases.into_iter().enumerate() {
+        let load = modes[i % modes.len()];
+        let replica =
+            Server::start_with(2, &[&debug()[..], &["--repl-diskless-load", load]].concat());
         let mut r = replica.client();
         let _: () = q(&mut r, &["SET", "old", "data"]);
         let (port, fake) = bad_master(how);
@@ -487,6 +614,13 @@ fn a_bad_master_leaves_the_old_data_and_is_retried() {
         assert_eq!(field(&i, "master_link_status").as_deref(), Some("down"));
         let _: () = q(&mut r, &["REPLICAOF", "NO", "ONE"]);
         let _: () = q(&mut r, &["SET", "writable", "again"]);
+        let left: Vec<_> = std::fs::read_dir(replica.dir())
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("temp-"))
+            .collect();
+        assert!(left.is_empty(), "{how}/{load}: temp files left: {left:?}");
     }
 }
 
@@ -556,7 +690,8 @@ fn tessera_replica_of_redis_server() {
     let Some(redis_server) = peer("redis-server") else {
         return;
     };
-    for diskless in ["yes", "no"] {
+    // The replica loads from a temp file, then from memory.
+    for (diskless, load) in [("yes", "disabled"), ("no", "swapdb")] {
         let master = Server::start_binary(
             &redis_server,
             &[
@@ -568,7 +703,7 @@ fn tessera_replica_of_redis_server() {
         );
         let mut m = master.client();
         fill(&mut m);
-        let replica = replica_of(&master, 2, &[]);
+        let replica = replica_of(&master, 2, &["--repl-diskless-load", load]);
         wait_same_contents(&master, &replica);
         let _: () = q(&mut m, &["MSET", "a1", "1", "b2", "2", "c3", "3"]);
         let _: () = q(&mut m, &["SADD", "s", "1", "2"]);

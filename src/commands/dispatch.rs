@@ -116,6 +116,7 @@ fn check(conn: &Conn, argv: &[Bytes]) -> Result<&'static CommandSpec, CmdError> 
         write_gates(conn)?;
     }
     super::pubsub::subscribed_gate(conn, spec, argv)?;
+    stale_gate(conn, spec)?;
     Ok(spec)
 }
 
@@ -130,6 +131,21 @@ fn write_gates(conn: &Conn) -> Result<(), CmdError> {
         }
     } else if hot.min_replicas > 0 && ctx.good_replicas.get() < hot.min_replicas {
         return Err(CmdError::NoReplicas);
+    }
+    Ok(())
+}
+
+/// A replica cut off from its master with `replica-serve-stale-data no`
+/// answers only the commands flagged `stale` (INFO, REPLICAOF, PING...).
+fn stale_gate(conn: &Conn, spec: &CommandSpec) -> Result<(), CmdError> {
+    let ctx = &conn.ctx;
+    if ctx.is_replica.get()
+        && !ctx.master_link_up.get()
+        && !conn.client.is_master.get()
+        && !ctx.hot.get().serve_stale_data
+        && !spec.has(flags::STALE)
+    {
+        return Err(CmdError::MasterDown);
     }
     Ok(())
 }

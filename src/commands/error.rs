@@ -48,6 +48,8 @@ pub enum CmdError {
     NoAuth,
     Oom,
     ReadOnly,
+    /// A replica whose master link is down, with `replica-serve-stale-data no`.
+    MasterDown,
     /// `min-replicas-to-write` is not met.
     NoReplicas,
     Loading,
@@ -117,6 +119,7 @@ impl CmdError {
             NoAuth => "NOAUTH Authentication required.".into(),
             Oom => "OOM command not allowed when used memory > 'maxmemory'.".into(),
             ReadOnly => "READONLY You can't write against a read only replica.".into(),
+            MasterDown => "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into(),
             NoReplicas => "NOREPLICAS Not enough good replicas to write.".into(),
             Loading => "LOADING Redis is loading the dataset in memory".into(),
             CrossSlot => "CROSSSLOT Keys in request don't hash to the same slot".into(),

@@ -867,7 +867,14 @@ pub static COMMANDS: &[CommandSpec] = &[
         "connection",
         Local(conn::ping),
     ),
-    cmd("echo", 2, FAST, NOKEYS, "connection", Local(conn::echo)),
+    cmd(
+        "echo",
+        2,
+        LOADING | STALE | FAST,
+        NOKEYS,
+        "connection",
+        Local(conn::echo),
+    ),
     cmd(
         "quit",
         -1,

@@ -662,8 +662,6 @@ mod tests {
         assert_eq!(
             cfg.ignored_in_use(),
             [
-                "replica-read-only",
-                "masterauth",
                 "maxmemory",
                 "client-output-buffer-limit",
                 "notify-keyspace-events",

@@ -319,8 +319,9 @@ pub static DIRECTIVES: &[Directive] = &[
         Some("slave-serve-stale-data"),
         NO,
         true,
-    ),
-    boolean("replica-read-only", Some("slave-read-only"), DEBUG, true),
+    )
+    .honoured(),
+    boolean("replica-read-only", Some("slave-read-only"), DEBUG, true).honoured(),
     boolean(
         "replica-ignore-maxmemory",
         Some("slave-ignore-maxmemory"),
@@ -347,8 +348,8 @@ pub static DIRECTIVES: &[Directive] = &[
     string("aclfile", None, IMMUTABLE, "", None),
     nullable("unixsocket", None, IMMUTABLE),
     nullable("pidfile", None, IMMUTABLE).honoured(),
-    nullable("replica-announce-ip", Some("slave-announce-ip"), NO),
-    nullable("masteruser", None, SENSITIVE),
+    nullable("replica-announce-ip", Some("slave-announce-ip"), NO).honoured(),
+    nullable("masteruser", None, SENSITIVE).honoured(),
     nullable("cluster-announce-ip", None, NO),
     string("cluster-config-file", None, IMMUTABLE, "nodes.conf", None),
     entry(
@@ -400,7 +401,7 @@ pub static DIRECTIVES: &[Directive] = &[
     ),
     nullable("bind-source-addr", None, NO),
     string("logfile", None, IMMUTABLE, "", None).honoured(),
-    nullable("masterauth", None, SENSITIVE),
+    nullable("masterauth", None, SENSITIVE).honoured(),
     nullable("requirepass", None, SENSITIVE).honoured(),
     // Enums.
     enumeration("supervised", IMMUTABLE, SUPERVISED, "no"),
@@ -488,13 +489,14 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         65535,
         "0",
-    ),
+    )
+    .honoured(),
     int("tcp-backlog", None, IMMUTABLE, 0, INT_MAX, "511").honoured(),
     int("cluster-port", None, IMMUTABLE, 0, 65535, "0"),
     int("cluster-announce-bus-port", None, NO, 0, 65535, "0"),
     int("cluster-announce-port", None, NO, 0, 65535, "0"),
     int("cluster-announce-tls-port", None, NO, 0, 65535, "0"),
-    int("repl-timeout", None, NO, 1, INT_MAX, "60"),
+    int("repl-timeout", None, NO, 1, INT_MAX, "60").honoured(),
     int(
         "repl-ping-replica-period",
         Some("repl-ping-slave-period"),
@@ -502,7 +504,8 @@ pub static DIRECTIVES: &[Directive] = &[
         1,
         INT_MAX,
         "10",
-    ),
+    )
+    .honoured(),
     int("list-compress-depth", None, DEBUG, 0, INT_MAX, "0"),
     int("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, "0").honoured(),
     int("key-load-delay", None, HIDDEN, INT_MIN, INT_MAX, "0"),
@@ -516,7 +519,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         INT_MAX,
         "0",
-    ),
+    )
+    .honoured(),
     int(
         "min-replicas-max-lag",
         Some("min-slaves-max-lag"),
@@ -524,7 +528,8 @@ pub static DIRECTIVES: &[Directive] = &[
         0,
         INT_MAX,
         "10",
-    ),
+    )
+    .honoured(),
     int("watchdog-period", None, HIDDEN, 0, INT_MAX, "0"),
     int("shutdown-timeout", None, NO, 0, INT_MAX, "10"),
     int("repl-diskless-sync-max-replicas", None, NO, 0, INT_MAX, "0"),
@@ -570,7 +575,7 @@ pub static DIRECTIVES: &[Directive] = &[
     )
     .honoured(),
     int("stream-node-max-entries", None, NO, 0, LONG_MAX, "100"),
-    memory("repl-backlog-size", None, NO, 1, LONG_MAX as u64, "1048576"),
+    memory("repl-backlog-size", None, NO, 1, LONG_MAX as u64, "1048576").honoured(),
     memory("maxmemory", None, NO, 0, u64::MAX, "0"),
     memory("cluster-link-sendbuf-limit", None, NO, 0, u64::MAX, "0"),
     int(
@@ -726,7 +731,8 @@ pub static DIRECTIVES: &[Directive] = &[
         IMMUTABLE | MULTI_ARG,
         Special::ReplicaOf,
         "",
-    ),
+    )
+    .honoured(),
     special(
         "latency-tracking-info-percentiles",
         None,

@@ -207,6 +207,19 @@ pub fn read(
     parse(path, &data, slots, databases, enc, checksum, now).map(Some)
 }
 
+/// Parses an RDB image held in memory (a replica's diskless load);
+/// `name` stands for the file in errors.
+pub fn read_bytes(
+    name: &Path,
+    data: &[u8],
+    slots: &SlotMap,
+    databases: usize,
+    enc: &Encodings,
+    now: u64,
+) -> Result<Loaded, String> {
+    parse(name, data, slots, databases, enc, true, now)
+}
+
 /// Parses a whole file already read from `path` (named in errors), in
 /// parallel by parts when it has them.
 fn parse(

@@ -91,19 +91,28 @@ impl Replication {
         if bytes.is_empty() {
             return;
         }
-        let keep = self.oldest_needed();
         let mut b = self.backlog.borrow_mut();
         b.append(bytes);
+        let keep = self.oldest_needed(b.offset());
         b.trim(keep, primary::hard_limit());
+        let start = b.start();
         drop(b);
+        primary::drop_overrun(&self.peers.borrow(), start);
         self.notify.wake_all();
     }
 
-    /// The oldest offset a replica still has to be sent.
-    fn oldest_needed(&self) -> Option<u64> {
+    /// The oldest offset a replica within the hard output buffer limit
+    /// (at most that many bytes behind `offset`) still has to be sent.
+    fn oldest_needed(&self, offset: u64) -> Option<u64> {
         let peers = self.peers.borrow();
         let job = self.sync_job.borrow().as_ref().and_then(|j| j.offset.get());
-        peers.iter().filter_map(|p| p.sent.get()).chain(job).min()
+        let hard = primary::hard_limit() as u64;
+        peers
+            .iter()
+            .filter_map(|p| p.sent.get())
+            .chain(job)
+            .filter(|&s| offset.saturating_sub(s) <= hard)
+            .min()
     }
 
     pub fn next_peer_id(&self) -> u64 {

@@ -59,10 +59,22 @@ pub struct Peer {
     /// Offset of its last `REPLCONF ACK`.
     pub ack: Cell<u64>,
     pub last_ack_ms: Cell<u64>,
+    /// Since when it has been over the soft output buffer limit (0: not).
+    soft_since_ms: Cell<u64>,
     pub closed: Cell<bool>,
 }
 
 impl Peer {
+    /// Ends the link of a replica over its output buffer limits.
+    fn drop_for_limits(&self) {
+        tracing::warn!(
+            "Client replica {}:{} scheduled to be closed ASAP for overcoming of output buffer limits.",
+            self.ip,
+            self.port
+        );
+        self.kill();
+    }
+
     /// Ends the link: the socket is shut down, which wakes both tasks.
     pub fn kill(&self) {
         if !self.closed.replace(true) {
@@ -98,6 +110,8 @@ pub struct Attach {
 thread_local! {
     /// `client-output-buffer-limit replica <hard>` (0 = no limit).
     static HARD_LIMIT: Cell<usize> = const { Cell::new(256 << 20) };
+    /// `client-output-buffer-limit replica <hard> <soft> <seconds>`.
+    static SOFT_LIMIT: Cell<(usize, u64)> = const { Cell::new((64 << 20, 60)) };
 }
 
 /// The most bytes the backlog keeps for a lagging replica.
@@ -113,12 +127,48 @@ pub fn apply_config(cfg: &crate::config::Config) {
     let v = cfg.value("client-output-buffer-limit").unwrap_or("");
     let words: Vec<&str> = v.split_whitespace().collect();
     for w in words.chunks(4) {
-        if let [class, hard, ..] = w {
+        if let [class, hard, soft, secs] = w {
             if matches!(*class, "slave" | "replica") {
                 if let Ok(n) = hard.parse::<usize>() {
                     HARD_LIMIT.set(n);
                 }
+                if let (Ok(n), Ok(t)) = (soft.parse::<usize>(), secs.parse::<u64>()) {
+                    SOFT_LIMIT.set((n, t));
+                }
             }
+        }
+    }
+}
+
+/// Drops the replicas that need bytes the backlog no longer has: they
+/// went past the hard `client-output-buffer-limit` and resync when they
+/// reconnect (Redis closes them "ASAP for overcoming of output buffer
+/// limits"). Called after every trim.
+pub fn drop_overrun(peers: &[Rc<Peer>], start: u64) {
+    for p in peers {
+        if p.sent.get().is_some_and(|s| s < start) && !p.closed.get() {
+            p.drop_for_limits();
+        }
+    }
+}
+
+/// The soft `client-output-buffer-limit replica`: a replica more than
+/// `soft` bytes behind for `seconds` in a row is dropped. Run by the cron.
+pub fn check_soft_limit(ctl: &ControlCtx) {
+    let (soft, secs) = SOFT_LIMIT.get();
+    if soft == 0 || secs == 0 {
+        return;
+    }
+    let now = now_ms();
+    let offset = ctl.repl.backlog.borrow().offset();
+    for p in ctl.repl.peers.borrow().iter() {
+        let behind = p.sent.get().map_or(0, |s| offset.saturating_sub(s));
+        if behind <= soft as u64 {
+            p.soft_since_ms.set(0);
+        } else if p.soft_since_ms.get() == 0 {
+            p.soft_since_ms.set(now);
+        } else if now - p.soft_since_ms.get() >= secs * 1000 && !p.closed.get() {
+            p.drop_for_limits();
         }
     }
 }
@@ -149,6 +199,7 @@ pub fn attach(ctl: &Rc<ControlCtx>, a: Attach) {
             sent: Cell::new(None),
             ack: Cell::new(0),
             last_ack_ms: Cell::new(now_ms()),
+            soft_since_ms: Cell::new(0),
             closed: Cell::new(false),
         });
         start_feeding(&ctl).await;

@@ -167,7 +167,9 @@ pub fn start(ctl: &Rc<ControlCtx>, link: Rc<MasterLink>) {
             link.state.set(LinkState::Connecting);
             let r = run(&ctl, &link).await;
             link.fd.set(-1);
-            link.state.set(LinkState::Connect);
+            if link.state.replace(LinkState::Connect) == LinkState::Connected {
+                tell_link_up(&ctl, false);
+            }
             if link.down_since_ms.get() == 0 || r.is_ok() {
                 link.down_since_ms.set(now_ms());
             }
@@ -185,6 +187,13 @@ pub fn start(ctl: &Rc<ControlCtx>, link: Rc<MasterLink>) {
         }
     })
     .detach();
+}
+
+/// Tells every shard whether the link is up (`replica-serve-stale-data`).
+fn tell_link_up(ctl: &ControlCtx, up: bool) {
+    for s in 0..ctl.nshards {
+        ctl.mesh.tell(s, ShardRequest::MasterLinkUp(up));
+    }
 }
 
 /// A connection to the master with a read buffer.
@@ -286,6 +295,7 @@ async fn run(ctl: &Rc<ControlCtx>, link: &Rc<MasterLink>) -> Result<(), String> 
     }
     link.synced.set(true);
     link.state.set(LinkState::Connected);
+    tell_link_up(ctl, true);
     link.last_io_ms.set(now_ms());
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
     stream_loop(ctl, link, &mut w, timeout).await
@@ -366,62 +376,51 @@ async fn full_sync(
             "Bad protocol from MASTER, the first byte is not '$' (we received '{preamble}')"
         ));
     };
-    let rdb = if let Some(mark) = spec.strip_prefix("EOF:") {
-        let mark = mark.as_bytes().to_vec();
-        if mark.len() != 40 {
-            return Err("Bad EOF mark from MASTER".into());
-        }
-        loop {
-            if w.buf.len() >= 40 && w.buf.ends_with(&mark) {
-                let mut data = w.buf.split();
-                data.truncate(data.len() - 40);
-                break data.to_vec();
-            }
-            w.fill().await?;
-            link.last_io_ms.set(now_ms());
-        }
-    } else {
-        let len: usize = spec
-            .parse()
-            .map_err(|_| format!("Bad bulk length from MASTER: {preamble}"))?;
-        while w.buf.len() < len {
-            w.fill().await?;
-            link.last_io_ms.set(now_ms());
-        }
-        w.buf.split_to(len).to_vec()
-    };
-    tracing::info!(
-        "MASTER <-> REPLICA sync: received {} bytes of RDB",
-        rdb.len()
-    );
     let cfg = std::sync::Arc::new(ctl.config.borrow().clone());
-    let n = ctl.nshards;
+    let to_disk = cfg.value("repl-diskless-load").unwrap_or("disabled") == "disabled";
     let path = std::path::Path::new(cfg.dir()).join(format!(
         "temp-{}-replica-{}.rdb",
         std::process::id(),
         link.generation
     ));
+    let mut sink = RdbSink::new(to_disk.then(|| path.clone()));
+    let received = receive_rdb(link, w, spec, &mut sink).await;
+    let rdb = match received {
+        Ok(()) => sink.finish().await,
+        Err(e) => Err(e),
+    };
+    let rdb = match rdb {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+    };
+    tracing::info!(
+        "MASTER <-> REPLICA sync: received {} bytes of RDB{}",
+        sink.len,
+        if to_disk { "" } else { " (diskless load)" }
+    );
+    let n = ctl.nshards;
     let loaded = glommio::executor()
         .spawn_blocking(move || {
-            std::fs::write(&path, &rdb).map_err(|e| {
-                format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
-            })?;
             let slots = crate::server::route::SlotMap::new(n);
             let enc = crate::shard::types::Encodings::of(&cfg);
-            let r = crate::persistence::load::read(
-                &path,
-                &slots,
-                cfg.databases().max(1),
-                &enc,
-                true,
-                now_ms(),
-            );
-            let _ = std::fs::remove_file(&path);
-            r
+            let dbs = cfg.databases().max(1);
+            match rdb {
+                None => {
+                    let r =
+                        crate::persistence::load::read(&path, &slots, dbs, &enc, true, now_ms());
+                    let _ = std::fs::remove_file(&path);
+                    r.and_then(|l| l.ok_or_else(|| "the MASTER synchronization DB vanished".into()))
+                }
+                Some(data) => {
+                    crate::persistence::load::read_bytes(&path, &data, &slots, dbs, &enc, now_ms())
+                }
+            }
         })
         .await
-        .map_err(|e| format!("Failed trying to load the MASTER synchronization DB from disk: {e}"))?
-        .ok_or("the MASTER synchronization DB vanished")?;
+        .map_err(|e| format!("Failed trying to load the MASTER synchronization DB: {e}"))?;
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data and loading the DB in memory");
     let rxs: Vec<_> = loaded
         .shards
@@ -438,6 +437,124 @@ async fn full_sync(
     ctl.repl.backlog.borrow_mut().reset(id, off);
     apply(ctl, link, Vec::new(), true).await?;
     Ok(())
+}
+
+/// Reads the RDB after `+FULLRESYNC` into `sink`: `$<len>` then that many
+/// bytes, or diskless `$EOF:<40-byte mark>`, the bytes, the mark again.
+async fn receive_rdb(
+    link: &MasterLink,
+    w: &mut Wire,
+    spec: &str,
+    sink: &mut RdbSink,
+) -> Result<(), String> {
+    const STEP: usize = 1 << 20;
+    if let Some(mark) = spec.strip_prefix("EOF:") {
+        let mark = mark.as_bytes().to_vec();
+        if mark.len() != 40 {
+            return Err("Bad EOF mark from MASTER".into());
+        }
+        loop {
+            if w.buf.len() >= 40 && w.buf.ends_with(&mark) {
+                let n = w.buf.len() - 40;
+                sink.put(&w.buf.split_to(n)).await?;
+                w.buf.clear();
+                return Ok(());
+            }
+            // All but a possible start of the mark can go.
+            if w.buf.len() > STEP + 40 {
+                let n = w.buf.len() - 40;
+                sink.put(&w.buf.split_to(n)).await?;
+            }
+            w.fill().await?;
+            link.last_io_ms.set(now_ms());
+        }
+    }
+    let mut left: usize = spec
+        .parse()
+        .map_err(|_| format!("Bad bulk length from MASTER: ${spec}"))?;
+    loop {
+        let n = left.min(w.buf.len());
+        if n > 0 && (n == left || n >= STEP) {
+            sink.put(&w.buf.split_to(n)).await?;
+            left -= n;
+        }
+        if left == 0 {
+            return Ok(());
+        }
+        w.fill().await?;
+        link.last_io_ms.set(now_ms());
+    }
+}
+
+/// Where a full sync's RDB goes as it arrives (`repl-diskless-load`): a
+/// temp file in `dir` (`disabled`, Redis's default: the replica never
+/// holds the transfer in memory), or memory (`on-empty-db`, `swapdb`).
+/// Either way the old data stays until the new set is parsed whole.
+struct RdbSink {
+    path: Option<std::path::PathBuf>,
+    file: Option<std::fs::File>,
+    mem: Vec<u8>,
+    len: usize,
+}
+
+impl RdbSink {
+    /// Bytes kept in memory before they go to the file.
+    const FLUSH_AT: usize = 8 << 20;
+
+    fn new(path: Option<std::path::PathBuf>) -> RdbSink {
+        RdbSink {
+            path,
+            file: None,
+            mem: Vec::new(),
+            len: 0,
+        }
+    }
+
+    async fn put(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.mem.extend_from_slice(bytes);
+        self.len += bytes.len();
+        if self.path.is_some() && self.mem.len() >= Self::FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Appends what is in memory to the file (created on first use), off
+    /// the executor.
+    async fn flush(&mut self) -> Result<(), String> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        let (file, mut buf) = (self.file.take(), std::mem::take(&mut self.mem));
+        let (file, buf) = glommio::executor()
+            .spawn_blocking(move || {
+                use std::io::Write;
+                let mut f = match file {
+                    Some(f) => f,
+                    None => std::fs::File::create(&path)?,
+                };
+                f.write_all(&buf)?;
+                buf.clear();
+                Ok::<_, std::io::Error>((f, buf))
+            })
+            .await
+            .map_err(|e| {
+                format!("Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}")
+            })?;
+        self.file = Some(file);
+        self.mem = buf;
+        Ok(())
+    }
+
+    /// The whole RDB: in memory (`Some`), or written to the file (`None`).
+    async fn finish(&mut self) -> Result<Option<Vec<u8>>, String> {
+        if self.path.is_none() {
+            return Ok(Some(std::mem::take(&mut self.mem)));
+        }
+        self.flush().await?;
+        self.file = None;
+        Ok(None)
+    }
 }
 
 /// Applies the master's stream until the link ends.

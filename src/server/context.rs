@@ -58,6 +58,8 @@ pub struct HotConfig {
     pub pubsub_obuf: super::pubsub::ObufLimit,
     /// replica-read-only.
     pub replica_read_only: bool,
+    /// replica-serve-stale-data.
+    pub serve_stale_data: bool,
     /// min-replicas-to-write (0 when it or min-replicas-max-lag is 0).
     pub min_replicas: u64,
 }
@@ -80,6 +82,7 @@ impl HotConfig {
             enc: crate::shard::types::Encodings::of(cfg),
             pubsub_obuf: super::pubsub::ObufLimit::of(cfg.value("client-output-buffer-limit")),
             replica_read_only: cfg.bool("replica-read-only").unwrap_or(true),
+            serve_stale_data: cfg.bool("replica-serve-stale-data").unwrap_or(true),
             min_replicas: match cfg.int("min-replicas-max-lag").unwrap_or(10) {
                 0 => 0,
                 _ => cfg.int("min-replicas-to-write").unwrap_or(0).max(0) as u64,
@@ -154,6 +157,8 @@ pub struct ShardCtx {
     pub is_replica: Cell<bool>,
     /// Replicas with a recent ACK (`min-replicas-to-write`).
     pub good_replicas: Cell<u64>,
+    /// On a replica: its link to the master is up (`replica-serve-stale-data`).
+    pub master_link_up: Cell<bool>,
     /// On shard 0 of a replica: the client the master's stream runs as.
     master_client: RefCell<Option<Rc<Client>>>,
 }
@@ -203,6 +208,7 @@ impl ShardCtx {
             aof: RefCell::new(None),
             snapshot_tq: Cell::new(None),
             is_replica: Cell::new(false),
+            master_link_up: Cell::new(false),
             good_replicas: Cell::new(0),
             master_client: RefCell::new(None),
         }
@@ -862,6 +868,7 @@ impl ShardCtx {
             }
             ShardRequest::SetRole { replica } => {
                 self.is_replica.set(replica);
+                self.master_link_up.set(false);
                 if !replica {
                     self.master_client.borrow_mut().take();
                 }
@@ -869,6 +876,10 @@ impl ShardCtx {
             }
             ShardRequest::GoodReplicas(n) => {
                 self.good_replicas.set(n);
+                return;
+            }
+            ShardRequest::MasterLinkUp(up) => {
+                self.master_link_up.set(up);
                 return;
             }
             ShardRequest::SnapshotCollect => return self.snapshot_collect(to),

@@ -279,6 +279,7 @@ impl ControlCtx {
         if !r.is_replica() && !r.peers.borrow().is_empty() && tick % (period * 10) == 0 {
             r.append(crate::replication::primary::PING);
         }
+        crate::replication::primary::check_soft_limit(self);
         let lag = cfg.int("min-replicas-max-lag").unwrap_or(10).max(0) as u64;
         let good = crate::replication::primary::good_replicas(self, lag) as u64;
         if *last_good != Some(good) {

@@ -306,6 +306,9 @@ pub enum ShardRequest {
     },
     /// Replicas with a recent ACK, for `min-replicas-to-write` (no reply).
     GoodReplicas(u64),
+    /// On a replica: the link to the master came up or went down, for
+    /// `replica-serve-stale-data no` (no reply).
+    MasterLinkUp(bool),
     /// To shard 0 on a replica: run the master's commands through the
     /// master client (`fresh`: a new one, after a full sync).
     ApplyFromMaster {
