@@ -5,7 +5,7 @@
 //! Dataset (`PERSIST_KEYS` keys in all, default 1 000 000): 70% strings
 //! (DEBUG POPULATE, `value:<n>`), then lists, hashes, sets of integers and
 //! sorted sets of five elements each, 7.5% / 10% / 7.5% / 5%. Both servers
-//! get it through the same pipelined commands.
+//! get it through the same pipelined commands (`common::dataset::fill_mixed`).
 //!
 //! Run: `cargo bench --bench persistence`. Needs `redis-server` in PATH;
 //! without it the bench says so and exits 0. `PERSIST_SHARDS` sets tessera's
@@ -17,6 +17,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::dataset::fill_mixed;
 use common::{which, Server};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -24,52 +25,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// Fills `s` with the mixed dataset of `total` keys.
-fn fill(s: &Server, total: usize) {
-    let mut c = s.client();
-    let strings = total * 70 / 100;
-    let _: () = redis::cmd("DEBUG")
-        .arg("POPULATE")
-        .arg(strings)
-        .query(&mut c)
-        .expect("populate");
-    let kinds = [
-        ("list", total * 75 / 1000),
-        ("hash", total * 100 / 1000),
-        ("set", total * 75 / 1000),
-        ("zset", total * 50 / 1000),
-    ];
-    for (kind, n) in kinds {
-        let mut pipe = redis::pipe();
-        for i in 0..n {
-            let key = format!("{kind}:{i}");
-            match kind {
-                "list" => pipe
-                    .cmd("RPUSH")
-                    .arg(&key)
-                    .arg(&["a", "bb", "ccc", "1", "22"]),
-                "hash" => pipe
-                    .cmd("HSET")
-                    .arg(&key)
-                    .arg(&["f1", "v1", "f2", "v2", "f3", "33", "f4", "v4", "f5", "v5"]),
-                "set" => pipe
-                    .cmd("SADD")
-                    .arg(&key)
-                    .arg(&["1", "2", "3", "400", "50000"]),
-                _ => pipe
-                    .cmd("ZADD")
-                    .arg(&key)
-                    .arg(&["1", "a", "2.5", "b", "3", "c", "-4", "d", "5", "e"]),
-            };
-            pipe.ignore();
-            if i % 5000 == 4999 || i + 1 == n {
-                let _: () = pipe.query(&mut c).expect("fill");
-                pipe = redis::pipe();
-            }
-        }
-    }
 }
 
 struct Figures {
@@ -114,13 +69,13 @@ fn main() {
     let debug = ["--enable-debug-command", "yes"];
 
     let mut tessera = Server::start_with(shards, &debug);
-    fill(&tessera, total);
+    fill_mixed(&mut tessera.client(), total);
     let t = measure(&mut tessera, rounds);
     tessera.stop();
     drop(tessera);
 
     let mut redis = Server::start_binary(&redis_server, &debug);
-    fill(&redis, total);
+    fill_mixed(&mut redis.client(), total);
     let r = measure(&mut redis, rounds);
     redis.stop();
 

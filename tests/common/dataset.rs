@@ -1,6 +1,8 @@
 //! Datasets for the persistence tests: `fill` writes keys of every type in
 //! every encoding, in several databases, some with TTLs; `dataset` reads a
-//! server's whole dataset back key by key for comparison.
+//! server's whole dataset back key by key for comparison. `fill_mixed` is the
+//! large mixed dataset the end-to-end benches (`benches/persistence.rs`,
+//! `benches/replication.rs`) give tessera and redis-server alike.
 
 use std::collections::BTreeMap;
 
@@ -106,6 +108,51 @@ pub fn fill(c: &mut Connection) {
         let _: () = q(c, &["PEXPIRE", &format!("{p}:hash"), "90000000"]);
     }
     let _: () = q(c, &["SELECT", "0"]);
+}
+
+/// `total` keys in database 0, through commands both tessera and
+/// redis-server take (DEBUG POPULATE needs `enable-debug-command`): 70%
+/// strings (DEBUG POPULATE: `key:<n>` = `value:<n>`), then lists, hashes,
+/// sets of integers and sorted sets of five elements each, 7.5% / 10% /
+/// 7.5% / 5%, sent in pipelines of 5000 commands.
+pub fn fill_mixed(c: &mut Connection, total: usize) {
+    let strings = total * 70 / 100;
+    let _: () = q(c, &["DEBUG", "POPULATE", &strings.to_string()]);
+    let kinds = [
+        ("list", total * 75 / 1000),
+        ("hash", total * 100 / 1000),
+        ("set", total * 75 / 1000),
+        ("zset", total * 50 / 1000),
+    ];
+    for (kind, n) in kinds {
+        let mut pipe = redis::pipe();
+        for i in 0..n {
+            let key = format!("{kind}:{i}");
+            match kind {
+                "list" => pipe
+                    .cmd("RPUSH")
+                    .arg(&key)
+                    .arg(&["a", "bb", "ccc", "1", "22"]),
+                "hash" => pipe
+                    .cmd("HSET")
+                    .arg(&key)
+                    .arg(&["f1", "v1", "f2", "v2", "f3", "33", "f4", "v4", "f5", "v5"]),
+                "set" => pipe
+                    .cmd("SADD")
+                    .arg(&key)
+                    .arg(&["1", "2", "3", "400", "50000"]),
+                _ => pipe
+                    .cmd("ZADD")
+                    .arg(&key)
+                    .arg(&["1", "a", "2.5", "b", "3", "c", "-4", "d", "5", "e"]),
+            };
+            pipe.ignore();
+            if i % 5000 == 4999 || i + 1 == n {
+                let _: () = pipe.query(c).expect("fill_mixed");
+                pipe = redis::pipe();
+            }
+        }
+    }
 }
 
 /// One key as a server-independent value: type, elements (sorted for sets
