@@ -263,7 +263,7 @@ pub fn replay(
     let mut skip = 0;
     if data.starts_with(b"REDIS") {
         let (_, _, used) = super::load::install_image(
-            shard,
+            &mut shard.dbs,
             me,
             slots,
             &data,

@@ -11,6 +11,7 @@ use bytes::Bytes;
 
 use super::rdb::{self, Record};
 use crate::server::route::SlotMap;
+use crate::shard::db::Db;
 use crate::shard::types::Encodings;
 use crate::shard::value::Entry;
 use crate::shard::Shard;
@@ -73,23 +74,15 @@ pub fn plan(
             path.display()
         )
     };
-    match parts_of(&data) {
-        Some((start, lens)) if lens.len() == nshards => {
-            verify_crc(&data, checksum).map_err(fail)?;
-            let mut head = Loaded::empty(nshards, databases);
-            read_header(&data, start, &mut head, slots, enc, now).map_err(fail)?;
+    match split_parts(&data, slots, databases, enc, checksum, now).map_err(fail)? {
+        Some(ranges) => {
             let data = std::sync::Arc::new(data);
-            let mut from = start;
-            Ok(lens
-                .iter()
-                .map(|&len| {
-                    let part = ShardLoad::Part(data.clone(), from, len);
-                    from += len;
-                    part
-                })
+            Ok(ranges
+                .into_iter()
+                .map(|(from, len)| ShardLoad::Part(data.clone(), from, len))
                 .collect())
         }
-        _ => {
+        None => {
             let l = parse(path, &data, slots, databases, enc, checksum, now)?;
             Ok(l.shards
                 .into_iter()
@@ -98,6 +91,53 @@ pub fn plan(
                 .collect())
         }
     }
+}
+
+/// For a tessera-written file with one part per shard of this process:
+/// checks its checksum and header and returns each shard's (start, length),
+/// for the shards to parse in parallel; `None` for any other file.
+pub fn split_parts(
+    data: &[u8],
+    slots: &SlotMap,
+    databases: usize,
+    enc: &Encodings,
+    checksum: bool,
+    now: u64,
+) -> Result<Option<Vec<(usize, usize)>>, rdb::RdbError> {
+    let nshards = slots.nshards();
+    let Some((start, lens)) = parts_of(data).filter(|(_, l)| l.len() == nshards) else {
+        return Ok(None);
+    };
+    verify_crc(data, checksum)?;
+    let mut head = Loaded::empty(nshards, databases);
+    read_header(data, start, &mut head, slots, enc, now)?;
+    let mut from = start;
+    Ok(Some(
+        lens.iter()
+            .map(|&len| {
+                let range = (from, len);
+                from += len;
+                range
+            })
+            .collect(),
+    ))
+}
+
+/// A replica's full sync: parses this shard's part into new databases,
+/// leaving the live ones alone until they are swapped in; returns them
+/// with (keys loaded, keys expired).
+pub fn stage_part(
+    databases: usize,
+    me: usize,
+    slots: &SlotMap,
+    data: &[u8],
+    range: (usize, usize),
+    enc: &Encodings,
+    now: u64,
+) -> Result<(Vec<Db>, u64, u64), String> {
+    let mut dbs: Vec<Db> = (0..databases.max(1)).map(|_| Db::new()).collect();
+    let (keys, expired) = part_into(&mut dbs, me, slots, data, range, enc, now)?;
+    Ok((dbs, keys, expired))
 }
 
 /// Parses this shard's part of the file and installs its keys; returns
@@ -111,10 +151,22 @@ pub fn load_part(
     enc: &Encodings,
     now: u64,
 ) -> Result<(u64, u64), String> {
+    part_into(&mut shard.dbs, me, slots, data, (start, len), enc, now)
+}
+
+fn part_into(
+    dbs: &mut [Db],
+    me: usize,
+    slots: &SlotMap,
+    data: &[u8],
+    (start, len): (usize, usize),
+    enc: &Encodings,
+    now: u64,
+) -> Result<(u64, u64), String> {
     let file = standalone(data, start, len);
     // Offsets in the part as a file of its own, back to the real file's.
     let at = |offset: usize| (offset + start).saturating_sub(9);
-    install_image(shard, me, slots, &file, enc, false, now, at).map(|(k, e, _)| (k, e))
+    install_image(dbs, me, slots, &file, enc, false, now, at).map(|(k, e, _)| (k, e))
 }
 
 /// Installs the keys of the RDB image at the start of `file` (a part, or an
@@ -123,7 +175,7 @@ pub fn load_part(
 /// errors give offsets as `at` maps them.
 #[allow(clippy::too_many_arguments)]
 pub fn install_image(
-    shard: &mut Shard,
+    dbs: &mut [Db],
     me: usize,
     slots: &SlotMap,
     file: &[u8],
@@ -134,7 +186,7 @@ pub fn install_image(
 ) -> Result<(u64, u64, usize), String> {
     let (mut keys, mut expired) = (0u64, 0u64);
     let mut stray = false;
-    let databases = shard.dbs.len();
+    let databases = dbs.len();
     let mut too_many_dbs = false;
     let mut sink = |r: Record| {
         if let Record::Entry { db, key, entry } = r {
@@ -142,7 +194,7 @@ pub fn install_image(
                 expired += 1;
             } else if slots.shard_of_key(&key).0 != me {
                 stray = true;
-            } else if let Some(d) = shard.dbs.get_mut(db) {
+            } else if let Some(d) = dbs.get_mut(db) {
                 d.put_entry(key, entry, now);
                 keys += 1;
             } else {

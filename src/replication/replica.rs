@@ -402,41 +402,98 @@ async fn full_sync(
         if to_disk { "" } else { " (diskless load)" }
     );
     let n = ctl.nshards;
-    let loaded = glommio::executor()
-        .spawn_blocking(move || {
-            let slots = crate::server::route::SlotMap::new(n);
-            let enc = crate::shard::types::Encodings::of(&cfg);
-            let dbs = cfg.databases().max(1);
-            match rdb {
-                None => {
-                    let r =
-                        crate::persistence::load::read(&path, &slots, dbs, &enc, true, now_ms());
-                    let _ = std::fs::remove_file(&path);
-                    r.and_then(|l| l.ok_or_else(|| "the MASTER synchronization DB vanished".into()))
-                }
-                Some(data) => {
-                    crate::persistence::load::read_bytes(&path, &data, &slots, dbs, &enc, now_ms())
-                }
-            }
-        })
+    let prepared = glommio::executor()
+        .spawn_blocking(move || prepare(rdb, &path, n, &cfg))
         .await
         .map_err(|e| format!("Failed trying to load the MASTER synchronization DB: {e}"))?;
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data and loading the DB in memory");
-    let rxs: Vec<_> = loaded
-        .shards
-        .into_iter()
-        .enumerate()
-        .map(|(s, dbs)| {
-            ctl.mesh
-                .request(s, ShardRequest::LoadData { flush: true, dbs })
-        })
-        .collect();
-    crate::server::hop::gather(rxs).await;
+    match prepared {
+        Prepared::Parts(data, ranges) => {
+            // Each shard parses its own part aside, in parallel; all swap
+            // in, or none does.
+            let rxs: Vec<_> = ranges
+                .iter()
+                .enumerate()
+                .map(|(s, &(start, len))| {
+                    let data = data.clone();
+                    ctl.mesh
+                        .request(s, ShardRequest::StagePart { data, start, len })
+                })
+                .collect();
+            let mut failed = None;
+            for rx in rxs {
+                match rx.await {
+                    Ok(ShardReply::Count(_)) => {}
+                    Ok(ShardReply::Err(e)) => failed = failed.or(Some(e)),
+                    _ => failed = failed.or(Some("a shard did not load its part".to_string())),
+                }
+            }
+            let swap = failed.is_none();
+            let rxs: Vec<_> = (0..n)
+                .map(|s| ctl.mesh.request(s, ShardRequest::SwapStaged(swap)))
+                .collect();
+            crate::server::hop::gather(rxs).await;
+            if let Some(e) = failed {
+                return Err(format!(
+                    "Failed trying to load the MASTER synchronization DB: {e}"
+                ));
+            }
+        }
+        Prepared::Loaded(loaded) => {
+            let rxs: Vec<_> = loaded
+                .shards
+                .into_iter()
+                .enumerate()
+                .map(|(s, dbs)| {
+                    ctl.mesh
+                        .request(s, ShardRequest::LoadData { flush: true, dbs })
+                })
+                .collect();
+            crate::server::hop::gather(rxs).await;
+        }
+    }
     // A new history: our own replicas must resync from it.
     super::primary::kill_peers(ctl);
     ctl.repl.backlog.borrow_mut().reset(id, off);
     apply(ctl, link, Vec::new(), true).await?;
     Ok(())
+}
+
+/// A received RDB, checked and ready for the shards.
+enum Prepared {
+    /// A tessera file with one part per shard: the shards parse their own.
+    Parts(std::sync::Arc<Vec<u8>>, Vec<(usize, usize)>),
+    /// Any other file, parsed here and split by shard.
+    Loaded(crate::persistence::load::Loaded),
+}
+
+/// Off the executor: the RDB's bytes (`None`: in the temp file at `path`,
+/// which is removed), checked, and split by part or parsed.
+fn prepare(
+    rdb: Option<Vec<u8>>,
+    path: &std::path::Path,
+    nshards: usize,
+    cfg: &crate::config::Config,
+) -> Result<Prepared, String> {
+    use crate::persistence::load;
+    let data = match rdb {
+        Some(d) => d,
+        None => {
+            let d = std::fs::read(path);
+            let _ = std::fs::remove_file(path);
+            d.map_err(|e| format!("Can't read the temp file {}: {e}", path.display()))?
+        }
+    };
+    let slots = crate::server::route::SlotMap::new(nshards);
+    let enc = crate::shard::types::Encodings::of(cfg);
+    let dbs = cfg.databases().max(1);
+    match load::split_parts(&data, &slots, dbs, &enc, true, now_ms()) {
+        Ok(Some(ranges)) => Ok(Prepared::Parts(std::sync::Arc::new(data), ranges)),
+        Ok(None) => {
+            load::read_bytes(path, &data, &slots, dbs, &enc, now_ms()).map(Prepared::Loaded)
+        }
+        Err(e) => Err(format!("Error loading the RDB file: {e}")),
+    }
 }
 
 /// Reads the RDB after `+FULLRESYNC` into `sink`: `$<len>` then that many

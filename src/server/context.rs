@@ -161,6 +161,8 @@ pub struct ShardCtx {
     pub master_link_up: Cell<bool>,
     /// On shard 0 of a replica: the client the master's stream runs as.
     master_client: RefCell<Option<Rc<Client>>>,
+    /// A replica's full sync: this shard's new databases, parsed aside.
+    staged: RefCell<Option<Vec<crate::shard::db::Db>>>,
 }
 
 type SnapshotJob =
@@ -211,6 +213,7 @@ impl ShardCtx {
             master_link_up: Cell::new(false),
             good_replicas: Cell::new(0),
             master_client: RefCell::new(None),
+            staged: RefCell::new(None),
         }
     }
 
@@ -894,6 +897,37 @@ impl ShardCtx {
             ShardRequest::LoadData { flush, dbs } => {
                 let now = self.tick();
                 crate::persistence::load::install(&mut self.shard.borrow_mut(), dbs, flush, now);
+                ShardReply::Done
+            }
+            ShardRequest::StagePart { data, start, len } => {
+                let now = self.tick();
+                let dbs = self.shard.borrow().dbs.len();
+                let enc = self.hot.get().enc;
+                let me = self.id.0;
+                match crate::persistence::load::stage_part(
+                    dbs,
+                    me,
+                    &self.slots,
+                    &data,
+                    (start, len),
+                    &enc,
+                    now,
+                ) {
+                    Ok((new, keys, _)) => {
+                        *self.staged.borrow_mut() = Some(new);
+                        ShardReply::Count(keys)
+                    }
+                    Err(e) => ShardReply::Err(e),
+                }
+            }
+            ShardRequest::SwapStaged(swap) => {
+                let staged = self.staged.borrow_mut().take();
+                if let (true, Some(new)) = (swap, staged) {
+                    let mut shard = self.shard.borrow_mut();
+                    for (db, n) in shard.dbs.iter_mut().zip(new) {
+                        db.replace_with(n);
+                    }
+                }
                 ShardReply::Done
             }
             ShardRequest::Dirty => ShardReply::Count(self.shard.borrow().dirty),

@@ -228,6 +228,16 @@ pub enum ShardRequest {
         flush: bool,
         dbs: crate::persistence::load::ShardData,
     },
+    /// A replica's full sync: parse this shard's part of the master's RDB
+    /// (start, length) into databases set aside; replies `Count` (keys) or
+    /// `Err`. The live data is untouched until `SwapStaged`.
+    StagePart {
+        data: std::sync::Arc<Vec<u8>>,
+        start: usize,
+        len: usize,
+    },
+    /// Swap the staged databases in (`true`) or drop them; replies `Done`.
+    SwapStaged(bool),
     /// This shard's writes since the last save: replies `Count`.
     Dirty,
     /// Write and fsync what the append-only file is owed (before exit).

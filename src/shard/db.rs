@@ -532,6 +532,26 @@ impl Db {
         n
     }
 
+    /// Replaces every key with those of `new` (a replica's full sync, parsed
+    /// aside): as FLUSHDB then the new keys, for WATCH and a snapshot in
+    /// progress alike; returns the keys dropped. The old keys are freed here.
+    pub fn replace_with(&mut self, new: Db) -> usize {
+        let n = self.clear();
+        let Space {
+            hasher,
+            tables,
+            len,
+            deadlines,
+            ..
+        } = new.s;
+        self.s.hasher = hasher;
+        self.s.tables = tables;
+        self.s.len = len;
+        self.s.deadlines = deadlines;
+        self.touch_existing_watched(0);
+        n
+    }
+
     /// The keys expired (lazily or actively) since the last call.
     pub fn take_expired(&mut self) -> Vec<Bytes> {
         if self.s.expired_log.is_empty() {
