@@ -164,7 +164,9 @@ pub async fn save(
         tracing::info!("Background saving started");
     }
     let target = rdb_path(&ctl.config.borrow());
-    let r = save_steps(ctl, began, &target, None).await;
+    let r = save_steps(ctl, began, Some(&target), None)
+        .await
+        .map(|_| ());
     let ok = r.is_ok();
     for s in 0..ctl.nshards {
         ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok });
@@ -208,34 +210,25 @@ pub async fn snapshot_for_replicas(
     }
     st.in_progress.set(true);
     st.started_ms.set(now_ms());
-    let cfg = ctl.config.borrow().clone();
-    let target =
-        PathBuf::from(cfg.dir()).join(format!("temp-{}-replication.rdb", std::process::id()));
-    let r = save_steps(ctl, None, &target, Some(offset)).await;
+    let r = save_steps(ctl, None, None, Some(offset)).await;
     st.in_progress.set(false);
     for s in 0..ctl.nshards {
         ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok: false });
     }
-    r?;
-    glommio::executor()
-        .spawn_blocking(move || {
-            let data = std::fs::read(&target);
-            let _ = std::fs::remove_file(&target);
-            data.map_err(|e| format!("Can't read the snapshot for replicas: {e}"))
-        })
-        .await
+    r?.ok_or_else(|| "the snapshot for replicas has no bytes".to_string())
 }
 
-/// The steps of a snapshot into `target`. With `repl_offset`, the shards
+/// The steps of a snapshot into `target`, or into memory (returned) for
+/// replicas when `None`: no joined file, no fsync. With `repl_offset`, the shards
 /// hold their replication feed from the moment they begin until the
 /// backlog offset is read into it, so that offset splits the stream
 /// exactly at the snapshot's point in time.
 async fn save_steps(
     ctl: &ControlCtx,
     began: Option<futures_channel::oneshot::Sender<()>>,
-    target: &Path,
+    target: Option<&Path>,
     repl_offset: Option<&Cell<Option<u64>>>,
-) -> Result<(), String> {
+) -> Result<Option<Vec<u8>>, String> {
     let cfg = ctl.config.borrow().clone();
     let n = ctl.nshards;
     let pid = std::process::id();
@@ -296,12 +289,22 @@ async fn save_steps(
     for (k, v) in aux_fields(ctl, used_mem, Some(point_offset)) {
         rdb::write_aux(&mut header, k, v.as_bytes());
     }
-    let target = target.to_path_buf();
+    let target = target.map(Path::to_path_buf);
     let tmp = dir.join(format!("temp-{pid}-{seq}.rdb"));
     glommio::executor()
         .spawn_blocking(move || {
             super::lower_priority();
-            assemble(&tmp, &target, &header, &parts, checksum)
+            match target {
+                Some(target) => assemble(&tmp, &target, &header, &parts, checksum).map(|()| None),
+                None => {
+                    let mut out = Vec::new();
+                    let r = join_parts(&mut out, &header, &parts, checksum);
+                    for p in &parts {
+                        let _ = std::fs::remove_file(&p.path);
+                    }
+                    r.map(|()| Some(out))
+                }
+            }
         })
         .await
 }
@@ -493,12 +496,27 @@ pub(super) fn assemble_into(
                 .unwrap_or_default()
         )
     })?;
+    join_parts(&mut f, header, parts, checksum)?;
+    f.sync_all().map_err(werr)?;
+    Ok(())
+}
+
+/// Header, then each part's file, then EOF and the CRC64 of everything
+/// before it (0 when `rdbchecksum no`), written to `out`.
+fn join_parts(
+    out: &mut impl Write,
+    header: &[u8],
+    parts: &[Part],
+    checksum: bool,
+) -> Result<(), String> {
+    let werr = |e: std::io::Error| format!("Write error saving DB on disk: {e}");
     let mut crc = rdb::Crc64::new();
-    let mut put = |f: &mut File, b: &[u8]| -> Result<(), String> {
+    let mut put = |f: &mut dyn Write, b: &[u8]| -> Result<(), String> {
         crc.update(b);
         f.write_all(b).map_err(werr)
     };
-    put(&mut f, header)?;
+    let f = out;
+    put(f, header)?;
     let mut buf = vec![0u8; 1 << 20];
     for p in parts {
         let mut r = File::open(&p.path).map_err(werr)?;
@@ -507,15 +525,14 @@ pub(super) fn assemble_into(
             if n == 0 {
                 break;
             }
-            put(&mut f, &buf[..n])?;
+            put(f, &buf[..n])?;
         }
     }
     let mut eof = Vec::new();
     rdb::write_eof(&mut eof);
-    put(&mut f, &eof)?;
+    put(f, &eof)?;
     let sum = if checksum { crc.finish() } else { 0 };
     f.write_all(&sum.to_le_bytes()).map_err(werr)?;
-    f.sync_all().map_err(werr)?;
     Ok(())
 }
 
