@@ -738,3 +738,182 @@ fn tessera_replica_of_redis_server() {
         );
     }
 }
+
+/// A fake replica of `master`: sends PSYNC, skips the RDB, then hands
+/// every streamed command (words joined by spaces, SELECT and PING left
+/// out) to the returned channel.
+fn stream_reader(master: &Server) -> std::sync::mpsc::Receiver<String> {
+    let sock = std::net::TcpStream::connect(master.addr()).expect("connect");
+    sock.set_read_timeout(Some(SYNC_TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    w.write_all(&common::resp(&[b"REPLCONF", b"listening-port", b"1"]))
+        .unwrap();
+    w.write_all(&common::resp(&[b"PSYNC", b"?", b"-1"]))
+        .unwrap();
+    let mut rd = BufReader::new(sock);
+    let mut line = String::new();
+    // +OK, +FULLRESYNC, newlines while the snapshot is made, then $len.
+    loop {
+        line.clear();
+        assert!(rd.read_line(&mut line).unwrap() > 0, "master closed");
+        if let Some(len) = line.trim().strip_prefix('$') {
+            let mut rdb = vec![0u8; len.parse().expect("RDB length")];
+            rd.read_exact(&mut rdb).unwrap();
+            break;
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || loop {
+        let mut line = String::new();
+        if rd.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let n: usize = line.trim().trim_start_matches('*').parse().unwrap_or(0);
+        let mut words = Vec::new();
+        for _ in 0..n {
+            line.clear();
+            if rd.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let len: usize = line.trim().trim_start_matches('$').parse().unwrap_or(0);
+            let mut buf = vec![0u8; len + 2];
+            if rd.read_exact(&mut buf).is_err() {
+                return;
+            }
+            words.push(String::from_utf8_lossy(&buf[..len]).into_owned());
+        }
+        let cmd = words.join(" ");
+        if !matches!(words.first().map(String::as_str), Some("SELECT" | "PING"))
+            && tx.send(cmd).is_err()
+        {
+            return;
+        }
+    });
+    rx
+}
+
+/// Reads streamed commands until `last` (included).
+fn stream_until(rx: &std::sync::mpsc::Receiver<String>, last: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    loop {
+        let cmd = rx
+            .recv_timeout(SYNC_TIMEOUT)
+            .unwrap_or_else(|_| panic!("no {last:?} in the stream; got {out:#?}"));
+        let end = cmd == last;
+        out.push(cmd);
+        if end {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn cross_shard_writes_reach_replicas_as_one_multi_exec() {
+    if !common::testing_tessera() {
+        eprintln!("skipped: the merge of shard streams is tessera's own");
+        return;
+    }
+    // `a` and `b` live on different shards.
+    let master = Server::start_with(2, &debug());
+    let mut m = master.client();
+    let rx = stream_reader(&master);
+    let _: redis::Value = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("a")
+        .arg("1")
+        .cmd("SET")
+        .arg("b")
+        .arg("2")
+        .query(&mut m)
+        .expect("MULTI/EXEC");
+    let _: () = q(&mut m, &["MSET", "a", "3", "b", "4"]);
+    let _: () = q(&mut m, &["RENAME", "a", "b"]);
+    let _: () = q(&mut m, &["SET", "done", "1"]);
+    let got = stream_until(&rx, "SET done 1");
+    // One block per transaction, each shard's part in shard order.
+    let want = [
+        "MULTI",
+        "SET b 2",
+        "SET a 1",
+        "EXEC", //
+        "MULTI",
+        "MSET b 4",
+        "MSET a 3",
+        "EXEC", //
+        "MULTI",
+        "DEL b",
+        "SET b 3",
+        "DEL a",
+        "EXEC", //
+        "SET done 1",
+    ];
+    assert_eq!(got, want);
+}
+
+/// Transactions and cross-shard commands on the same keys from several
+/// clients at once, with single-key writes between: the replica, applying
+/// the merged stream, ends equal to the master, and every transaction
+/// reached it whole (the pair it writes is equal there at every step).
+#[test]
+fn concurrent_cross_shard_transactions_replicate_in_order() {
+    let master = Server::start_with(2, &debug());
+    let replica = replica_of(&master, 2, &[]);
+    let rounds = 300;
+    let mut threads = Vec::new();
+    for t in 0..3 {
+        let mut c = master.client();
+        threads.push(std::thread::spawn(move || {
+            for i in 0..rounds {
+                let v = format!("{t}:{i}");
+                match t {
+                    0 => {
+                        let _: redis::Value = redis::pipe()
+                            .atomic()
+                            .cmd("SET")
+                            .arg("a")
+                            .arg(&v)
+                            .cmd("SET")
+                            .arg("b")
+                            .arg(&v)
+                            .cmd("INCR")
+                            .arg("n")
+                            .query(&mut c)
+                            .expect("MULTI/EXEC");
+                    }
+                    1 => {
+                        let _: () = q(&mut c, &["MSET", "a", &v, "b", &v]);
+                        let _: () = q(&mut c, &["COPY", "a", "c", "REPLACE"]);
+                    }
+                    _ => {
+                        let _: () = q(&mut c, &["SET", "c", &v]);
+                        let _: i64 = q(&mut c, &["INCR", "n"]);
+                    }
+                }
+            }
+        }));
+    }
+    // Meanwhile on the replica: a and b always equal.
+    let mut r = replica.client();
+    let mut checks = 0;
+    while threads.iter().any(|t| !t.is_finished()) {
+        let (a, b): (Option<String>, Option<String>) = redis::pipe()
+            .atomic()
+            .cmd("GET")
+            .arg("a")
+            .cmd("GET")
+            .arg("b")
+            .query(&mut r)
+            .expect("GET a b");
+        assert_eq!(a, b, "the replica saw half a transaction");
+        checks += 1;
+    }
+    for t in threads {
+        t.join().expect("writer");
+    }
+    wait_same_digest(&master, &replica);
+    let mut m = master.client();
+    let n: i64 = q(&mut m, &["GET", "n"]);
+    assert_eq!(n, 2 * rounds);
+    assert!(checks > 0);
+}

@@ -247,7 +247,7 @@ async fn route_keyed(
             Pending::Ready(Pending::Remote(rx).resolve(conn).await),
             false,
         ),
-        None => (Pending::Ready(ctx.exec_keyed(spec, db, argv)), true),
+        None => (Pending::Ready(ctx.exec_keyed(spec, db, argv, None)), true),
     }
 }
 
@@ -297,6 +297,7 @@ fn park_if_locked(
             spec,
             db,
             argv,
+            tx: None,
             to: ReplyTo::Local(tx),
         },
     });

@@ -30,7 +30,7 @@ use crate::server::connection::Conn;
 use crate::server::context::ShardCtx;
 use crate::server::hop::{ShardReply, ShardRequest};
 use crate::server::tx;
-use crate::shard::lock::LockKey;
+use crate::shard::lock::{LockKey, TxId};
 
 /// Dispatch's gate for a client inside MULTI: `None` when the command runs
 /// now (not in MULTI, or one of the commands that act on the transaction),
@@ -204,14 +204,12 @@ pub fn exec(conn: Conn, _argv: Vec<Bytes>) -> BoxFut {
         } else {
             let mut out = Vec::with_capacity(plan.len());
             for (spec, argv, _) in plan {
-                out.push(run_locked(&conn, spec, argv).await);
+                out.push(run_locked(&conn, txid, spec, argv).await);
                 tx::test_delay(ctx).await;
             }
             Ok(Reply::Array(out))
         };
-        for shard in locked {
-            ctx.tell(shard, ShardRequest::Unlock { txid });
-        }
+        tx::finish(ctx, txid, &locked).await;
         reply
     })
 }
@@ -246,7 +244,12 @@ fn plan(ctx: &ShardCtx, conn: &Conn, queue: Vec<Vec<Bytes>>) -> Plan {
 }
 
 /// Runs one queued command while EXEC holds its keys' locks.
-async fn run_locked(conn: &Conn, spec: &'static CommandSpec, argv: Vec<Bytes>) -> Reply {
+async fn run_locked(
+    conn: &Conn,
+    txid: TxId,
+    spec: &'static CommandSpec,
+    argv: Vec<Bytes>,
+) -> Reply {
     let ctx = &conn.ctx;
     let result = match spec.handler {
         Handler::Local(f) => f(conn, &argv),
@@ -256,15 +259,15 @@ async fn run_locked(conn: &Conn, spec: &'static CommandSpec, argv: Vec<Bytes>) -
             let by_shard = super::dispatch::keys_by_shard(ctx, spec, db, &argv);
             let mut shards = by_shard.keys();
             match (shards.next().copied(), shards.next()) {
-                (None, _) => Ok(ctx.exec_keyed(spec, db, &argv)),
-                (Some(s), None) if s == ctx.id.0 => Ok(ctx.exec_keyed(spec, db, &argv)),
-                (Some(s), None) => match ctx.hop(s, ShardRequest::TxRun { db, argv }).await {
+                (None, _) => Ok(ctx.exec_keyed(spec, db, &argv, Some(txid))),
+                (Some(s), None) if s == ctx.id.0 => Ok(ctx.exec_keyed(spec, db, &argv, Some(txid))),
+                (Some(s), None) => match ctx.hop(s, ShardRequest::TxRun { txid, db, argv }).await {
                     ShardReply::Reply(r) => Ok(r),
                     _ => Err(CmdError::err("internal error during EXEC")),
                 },
                 _ => {
                     let exclusive = spec.has(flags::WRITE);
-                    Ok(tx::execute(ctx, handler, db, &argv, &by_shard, exclusive).await)
+                    Ok(tx::execute(ctx, txid, handler, db, &argv, &by_shard, exclusive).await)
                 }
             }
         }

@@ -13,7 +13,10 @@
 //! with its own SELECT); the control executor appends them, in arrival
 //! order, to one backlog with one replication ID and byte offset. A key's
 //! writes all come from its shard, in order, so the merged stream applies
-//! every key's history in order.
+//! every key's history in order. A transaction that spans shards arrives
+//! as its parts (`ShardRequest::ReplBlock`, see `server/tx.rs`) and goes in
+//! as one MULTI/EXEC block once every part's shard has fed what it wrote
+//! before that part.
 //!
 //! As a replica, the master's stream is applied through shard 0's master
 //! client (so cross-shard commands and MULTI/EXEC run as they would for a
@@ -55,6 +58,8 @@ pub struct Replication {
     pub sync_partial_ok: Cell<u64>,
     pub sync_partial_err: Cell<u64>,
     next_peer: Cell<u64>,
+    /// Feeds taken from each shard (`ReplFeed`), for `append_block`.
+    fed: RefCell<Vec<u64>>,
 }
 
 impl Replication {
@@ -71,6 +76,7 @@ impl Replication {
             sync_partial_ok: Cell::new(0),
             sync_partial_err: Cell::new(0),
             next_peer: Cell::new(0),
+            fed: RefCell::new(Vec::new()),
         }
     }
 
@@ -87,6 +93,49 @@ impl Replication {
 
     /// Appends stream bytes (a shard's chunk, a PING, the master's
     /// stream) and wakes the replica senders.
+    /// A feed from shard `from`: appended to the backlog while this
+    /// master feeds replicas, and counted either way.
+    pub fn take_feed(&self, from: usize, bytes: &[u8]) {
+        {
+            let mut fed = self.fed.borrow_mut();
+            if fed.len() <= from {
+                fed.resize(from + 1, 0);
+            }
+            fed[from] += 1;
+        }
+        if self.feeding.get() && !self.is_replica() {
+            self.append(bytes);
+        } else {
+            self.notify.wake_all();
+        }
+    }
+
+    /// One transaction's parts (each starting with its SELECT) as one
+    /// MULTI/EXEC block, once each shard's feeds up to its fence are in:
+    /// what a shard wrote before its part goes ahead of it. Nothing is
+    /// appended if this server stopped feeding replicas meanwhile.
+    pub async fn append_block(&self, parts: Vec<Vec<u8>>, fences: Vec<(usize, u64)>) {
+        let fenced = || {
+            let fed = self.fed.borrow();
+            fences
+                .iter()
+                .all(|&(s, n)| fed.get(s).copied().unwrap_or(0) >= n)
+        };
+        let live = || self.feeding.get() && !self.is_replica();
+        self.notify.until(|| !live() || fenced()).await;
+        if !live() {
+            return;
+        }
+        let len = parts.iter().map(Vec::len).sum::<usize>();
+        let mut block = Vec::with_capacity(len + 32);
+        block.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n");
+        for p in &parts {
+            block.extend_from_slice(p);
+        }
+        block.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
+        self.append(&block);
+    }
+
     pub fn append(&self, bytes: &[u8]) {
         if bytes.is_empty() {
             return;

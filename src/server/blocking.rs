@@ -187,7 +187,7 @@ impl ShardCtx {
         } else {
             let lock_keys = ShardCtx::lock_keys(spec, db, &argv);
             if self.locks.borrow().available(&lock_keys, true) {
-                let r = self.exec_keyed(spec, db, &argv);
+                let r = self.exec_keyed(spec, db, &argv, None);
                 if !is_null(&r) {
                     self.mesh.reply(to, ShardReply::Reply(r));
                     return;
@@ -280,7 +280,7 @@ impl ShardCtx {
                 if !self.locks.borrow().available(&lock_keys, true) {
                     return false;
                 }
-                let r = self.exec_keyed(spec, db, &argv);
+                let r = self.exec_keyed(spec, db, &argv, None);
                 if is_null(&r) {
                     return false;
                 }

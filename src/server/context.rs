@@ -99,6 +99,8 @@ pub enum Deferred {
         spec: &'static CommandSpec,
         db: usize,
         argv: Vec<Bytes>,
+        /// The transaction it runs for (a LockRun), if any.
+        tx: Option<TxId>,
         to: ReplyTo,
     },
     /// A lock request, granted (locks taken) when it comes out of the queue.
@@ -134,6 +136,8 @@ pub struct ShardCtx {
     pub net_input: Cell<u64>,
     pub net_output: Cell<u64>,
     next_txid: Cell<u64>,
+    /// Feeds sent to the control executor (`ReplFeed`), for `feed_fence`.
+    feeds_sent: Cell<u64>,
     /// CLIENT PAUSE: deadline (unix ms) and whether only writes are paused.
     pub paused_until: Cell<u64>,
     pub pause_writes_only: Cell<bool>,
@@ -201,6 +205,7 @@ impl ShardCtx {
             net_input: Cell::new(0),
             net_output: Cell::new(0),
             next_txid: Cell::new(1),
+            feeds_sent: Cell::new(0),
             paused_until: Cell::new(0),
             pause_writes_only: Cell::new(false),
             clock: Cell::new(now_ms()),
@@ -290,8 +295,16 @@ impl ShardCtx {
         super::hop::gather(rxs).await
     }
 
-    /// Runs a keyed command on this shard's data now (caller checked locks).
-    pub fn exec_keyed(&self, spec: &CommandSpec, db: usize, argv: &[Bytes]) -> Reply {
+    /// Runs a keyed command on this shard's data now (caller checked locks),
+    /// for transaction `tx` if any (its writes go to the transaction's
+    /// part of the replicas' stream).
+    pub fn exec_keyed(
+        &self,
+        spec: &CommandSpec,
+        db: usize,
+        argv: &[Bytes],
+        tx: Option<TxId>,
+    ) -> Reply {
         let Handler::Keyed(f) = spec.handler else {
             return CmdError::err("internal: not a keyed command").reply();
         };
@@ -311,8 +324,8 @@ impl ShardCtx {
                 let effect =
                     crate::commands::propagate::effect(argv, &reply, &mut shard.dbs[db], now);
                 match effect {
-                    Some(cmds) => shard.repl.append(db, &cmds),
-                    None => shard.repl.append_one(db, argv),
+                    Some(cmds) => shard.repl.append(tx, db, &cmds),
+                    None => shard.repl.append_one(tx, db, argv),
                 }
             }
             (reply, dirty > 0)
@@ -434,9 +447,24 @@ impl ShardCtx {
     pub fn send_feed(&self) {
         let bytes = self.shard.borrow_mut().repl.take_feed();
         if !bytes.is_empty() {
-            self.mesh
-                .tell(self.control_peer(), ShardRequest::ReplFeed { bytes });
+            self.feeds_sent.set(self.feeds_sent.get() + 1);
+            self.mesh.tell(
+                self.control_peer(),
+                ShardRequest::ReplFeed {
+                    from: self.id.0,
+                    bytes,
+                },
+            );
         }
+    }
+
+    /// Sends the feed written so far, and returns how many feeds the
+    /// control executor must have taken from this shard to have all of it:
+    /// one more than sent when a held feed keeps bytes back.
+    pub fn feed_fence(&self) -> u64 {
+        self.send_feed();
+        let pending = self.shard.borrow().repl.feed_pending();
+        self.feeds_sent.get() + pending as u64
     }
 
     /// Serves one hop (from the mesh, or from this shard itself).
@@ -461,19 +489,26 @@ impl ShardCtx {
                         keys,
                         exclusive,
                         txid: None,
-                        payload: Deferred::Run { spec, db, argv, to },
+                        payload: Deferred::Run {
+                            spec,
+                            db,
+                            argv,
+                            tx: None,
+                            to,
+                        },
                     });
                     return;
                 }
                 drop(locks);
                 let slower_than = self.hot.get().slowlog_slower_than;
                 if slower_than < 0 {
-                    return self
-                        .mesh
-                        .reply(to, ShardReply::Reply(self.exec_keyed(spec, db, &argv)));
+                    return self.mesh.reply(
+                        to,
+                        ShardReply::Reply(self.exec_keyed(spec, db, &argv, None)),
+                    );
                 }
                 let start = crate::util::clock::coarse_micros();
-                let reply = self.exec_keyed(spec, db, &argv);
+                let reply = self.exec_keyed(spec, db, &argv, None);
                 let micros = crate::util::clock::coarse_micros().saturating_sub(start);
                 if micros as i64 >= slower_than {
                     ShardReply::SlowRun(reply, micros, argv)
@@ -519,9 +554,15 @@ impl ShardCtx {
                     locks.acquire(txid, keys, exclusive);
                     drop(locks);
                     self.tick();
-                    ShardReply::Reply(self.exec_keyed(spec, db, &argv))
+                    ShardReply::Reply(self.exec_keyed(spec, db, &argv, Some(txid)))
                 } else {
-                    let payload = Deferred::Run { spec, db, argv, to };
+                    let payload = Deferred::Run {
+                        spec,
+                        db,
+                        argv,
+                        tx: Some(txid),
+                        to,
+                    };
                     locks.wait(Waiter {
                         keys,
                         exclusive,
@@ -540,7 +581,11 @@ impl ShardCtx {
                     .collect();
                 ShardReply::Entries(entries)
             }
-            ShardRequest::Store { writes, dirty } => {
+            ShardRequest::Store {
+                txid,
+                writes,
+                dirty,
+            } => {
                 let now = now_ms();
                 let mut shard = self.shard.borrow_mut();
                 shard.dirty += dirty;
@@ -565,7 +610,7 @@ impl ShardCtx {
                 }
                 shard.log_expired(None);
                 for (db, cmds) in records {
-                    shard.repl.append(db, &cmds);
+                    shard.repl.append(Some(txid), db, &cmds);
                 }
                 drop(shard);
                 self.aof_sync_if_always();
@@ -586,10 +631,10 @@ impl ShardCtx {
                 let client = self.clients.borrow().get(&id).cloned();
                 ShardReply::Count(client.is_some_and(|c| c.unblock(reason)) as u64)
             }
-            ShardRequest::TxRun { db, argv } => {
+            ShardRequest::TxRun { txid, db, argv } => {
                 self.tick();
                 match argv.first().and_then(|n| table::lookup(n)) {
-                    Some(spec) => ShardReply::Reply(self.exec_keyed(spec, db, &argv)),
+                    Some(spec) => ShardReply::Reply(self.exec_keyed(spec, db, &argv, Some(txid))),
                     None => ShardReply::Err("ERR internal: unknown command in hop".into()),
                 }
             }
@@ -618,6 +663,7 @@ impl ShardCtx {
                 ShardReply::Count(dirty as u64)
             }
             ShardRequest::Unlock { txid } => {
+                self.shard.borrow_mut().repl.release(txid);
                 self.locks.borrow_mut().release(txid);
                 self.run_ready();
                 ShardReply::Done
@@ -676,7 +722,7 @@ impl ShardCtx {
                 match db {
                     Some(d) => shard
                         .repl
-                        .append(d, &[vec![Bytes::from_static(b"FLUSHDB")]]),
+                        .append(None, d, &[vec![Bytes::from_static(b"FLUSHDB")]]),
                     None => shard.repl.append_global(&[b"FLUSHALL"]),
                 }
                 drop(shard);
@@ -857,6 +903,13 @@ impl ShardCtx {
                 }
                 r
             }
+            ShardRequest::TxSeal { txid } => {
+                let bytes = self.shard.borrow_mut().repl.seal(txid);
+                ShardReply::TxPart {
+                    bytes,
+                    fence: self.feed_fence(),
+                }
+            }
             ShardRequest::FlushFeed => {
                 self.send_feed();
                 ShardReply::Done
@@ -979,6 +1032,7 @@ impl ShardCtx {
             | ShardRequest::Shutdown { .. }
             | ShardRequest::Reload { .. }
             | ShardRequest::ReplFeed { .. }
+            | ShardRequest::ReplBlock { .. }
             | ShardRequest::ApplyFromMaster { .. }
             | ShardRequest::AttachReplica(_)
             | ShardRequest::ReplicaOf { .. }
@@ -1091,8 +1145,14 @@ impl ShardCtx {
         let ready = self.locks.borrow_mut().take_ready();
         for d in ready {
             match d {
-                Deferred::Run { spec, db, argv, to } => {
-                    let r = self.exec_keyed(spec, db, &argv);
+                Deferred::Run {
+                    spec,
+                    db,
+                    argv,
+                    tx,
+                    to,
+                } => {
+                    let r = self.exec_keyed(spec, db, &argv, tx);
                     self.mesh.reply(to, ShardReply::Reply(r));
                 }
                 Deferred::Granted { to } => self.mesh.reply(to, ShardReply::Done),

@@ -35,10 +35,8 @@ impl ControlCtx {
         // In arrival order, before any later request of the same shard
         // (a WAIT, a snapshot's begin reply) is looked at.
         let req = match req {
-            ShardRequest::ReplFeed { bytes } => {
-                if self.repl.feeding.get() && !self.repl.is_replica() {
-                    self.repl.append(&bytes);
-                }
+            ShardRequest::ReplFeed { from, bytes } => {
+                self.repl.take_feed(from, &bytes);
                 return;
             }
             ShardRequest::AttachReplica(a) => {
@@ -82,6 +80,10 @@ impl ControlCtx {
                     ])
                 }
                 ShardRequest::Role => ShardReply::Reply(me.role()),
+                ShardRequest::ReplBlock { parts, fences } => {
+                    me.repl.append_block(parts, fences).await;
+                    ShardReply::Done
+                }
                 ShardRequest::Wait {
                     replicas,
                     timeout_ms,
@@ -199,6 +201,7 @@ impl ControlCtx {
             primary::kill_peers(self);
             save::fan(self, |_| ShardRequest::SetRole { replica: false }).await;
             r.feeding.set(false);
+            r.notify.wake_all();
             if r.backlog.borrow().active {
                 primary::start_feeding(self).await;
             }
@@ -229,6 +232,8 @@ impl ControlCtx {
             r.backlog.borrow_mut().activate();
             save::fan(self, |_| ShardRequest::SetRole { replica: true }).await;
             if r.feeding.replace(false) {
+                // Blocks waiting for their fences are dropped (`append_block`).
+                r.notify.wake_all();
                 save::fan(self, |_| ShardRequest::FeedReplicas { on: false }).await;
             }
         }

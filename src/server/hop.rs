@@ -55,6 +55,7 @@ pub enum ShardRequest {
     },
     /// Write back a transaction's results (`None` deletes the key).
     Store {
+        txid: TxId,
         writes: Vec<(LockKey, Option<Entry>)>,
         dirty: u64,
     },
@@ -80,6 +81,7 @@ pub enum ShardRequest {
     /// Run one command of an EXEC whose transaction holds the keys' locks
     /// (so it skips the lock check).
     TxRun {
+        txid: TxId,
         db: usize,
         argv: Vec<Bytes>,
     },
@@ -299,7 +301,22 @@ pub enum ShardRequest {
     /// To the control executor (no reply): a chunk of a shard's
     /// replication stream for the replicas' backlog.
     ReplFeed {
+        from: usize,
         bytes: Vec<u8>,
+    },
+    /// To the control executor: one transaction's parts, as one MULTI/EXEC
+    /// block of the merged stream, once the control executor has taken at
+    /// least `fences[i].1` feeds from shard `fences[i].0` (what each
+    /// shard wrote before its part). Replies `Done` when appended; the
+    /// transaction keeps its locks until then.
+    ReplBlock {
+        parts: Vec<Vec<u8>>,
+        fences: Vec<(usize, u64)>,
+    },
+    /// Transaction `txid` is about to unlock: reply `TxPart` with its
+    /// writes here (kept out of the feed) after sending the feed.
+    TxSeal {
+        txid: TxId,
     },
     /// Start (or stop) sending this shard's stream as `ReplFeed`s.
     FeedReplicas {
@@ -375,6 +392,12 @@ pub enum ShardReply {
     TimedOut,
     /// To `SnapshotCollect`: this shard's part, written.
     Part(crate::persistence::snapshot::Part),
+    /// To `TxSeal`: the transaction's writes here, and the feed count that
+    /// covers everything this shard wrote before them.
+    TxPart {
+        bytes: Vec<u8>,
+        fence: u64,
+    },
 }
 
 /// Awaits replies in order; a lost one becomes `Err`.

@@ -14,6 +14,12 @@
 //! UNLINK, EXISTS, TOUCH) take a shorter path: per shard, in the same
 //! ascending order, one `LockRun` hop locks the keys and runs that shard's
 //! share; the replies are merged and every shard unlocks at the end.
+//!
+//! While replicas are fed, a transaction's writes on each shard are kept
+//! out of that shard's feed; before unlocking, `finish` collects them and
+//! the control executor appends them as one MULTI/EXEC block, after what
+//! each shard wrote before them. Conflicting writes wait for the locks, so
+//! every key's history stays in order in the merged stream.
 
 use std::collections::BTreeMap;
 
@@ -25,7 +31,7 @@ use crate::commands::table::{flags, CommandSpec, Handler};
 use crate::commands::{CmdError, KeyCtx};
 use crate::protocol::Reply;
 use crate::shard::db::Db;
-use crate::shard::lock::LockKey;
+use crate::shard::lock::{LockKey, TxId};
 use crate::shard::value::Entry;
 use crate::util::clock::now_ms;
 
@@ -115,16 +121,12 @@ async fn run_split(
         match reply {
             ShardReply::Reply(r) => replies.push(r),
             _ => {
-                for shard in locked {
-                    ctx.tell(shard, ShardRequest::Unlock { txid });
-                }
+                finish(ctx, txid, &locked).await;
                 return internal("lock-run");
             }
         }
     }
-    for shard in locked {
-        ctx.tell(shard, ShardRequest::Unlock { txid });
-    }
+    finish(ctx, txid, &locked).await;
     match merge {
         Merge::Ok => Reply::ok(),
         Merge::Sum => Reply::Integer(
@@ -183,12 +185,43 @@ async fn run_generic(
     let reply = if failed {
         internal("lock")
     } else {
-        execute(ctx, handler, db, &argv, &by_shard, exclusive).await
+        execute(ctx, txid, handler, db, &argv, &by_shard, exclusive).await
     };
-    for shard in locked {
+    finish(ctx, txid, &locked).await;
+    reply
+}
+
+/// Ends transaction `txid`, which holds locks on `locked`: while this
+/// shard feeds replicas, its writes on every shard (this one too) go to
+/// the merged stream as one MULTI/EXEC block first; then all unlock.
+pub async fn finish(ctx: &ShardCtx, txid: TxId, locked: &[usize]) {
+    if ctx.shard.borrow().repl.feeding() {
+        let mut shards = locked.to_vec();
+        if !shards.contains(&ctx.id.0) {
+            shards.push(ctx.id.0);
+        }
+        let rxs: Vec<_> = shards
+            .iter()
+            .map(|&s| ctx.hop_start(s, ShardRequest::TxSeal { txid }))
+            .collect();
+        let mut parts = Vec::new();
+        let mut fences = Vec::new();
+        for (&shard, reply) in shards.iter().zip(super::hop::gather(rxs).await) {
+            if let ShardReply::TxPart { bytes, fence } = reply {
+                if !bytes.is_empty() {
+                    parts.push(bytes);
+                    fences.push((shard, fence));
+                }
+            }
+        }
+        if !parts.is_empty() {
+            let req = ShardRequest::ReplBlock { parts, fences };
+            ctx.hop(ctx.control_peer(), req).await;
+        }
+    }
+    for &shard in locked {
         ctx.tell(shard, ShardRequest::Unlock { txid });
     }
-    reply
 }
 
 /// Runs `handler` on scratch copies of the keys in `by_shard` and stores
@@ -196,6 +229,7 @@ async fn run_generic(
 /// or one command of an EXEC).
 pub async fn execute(
     ctx: &ShardCtx,
+    txid: TxId,
     handler: fn(&mut KeyCtx, &[Bytes]) -> crate::commands::CmdResult,
     db: usize,
     argv: &[Bytes],
@@ -244,8 +278,15 @@ pub async fn execute(
         let d = if first { dirty } else { 0 };
         first = false;
         if !matches!(
-            ctx.hop(shard, ShardRequest::Store { writes, dirty: d })
-                .await,
+            ctx.hop(
+                shard,
+                ShardRequest::Store {
+                    txid,
+                    writes,
+                    dirty: d,
+                }
+            )
+            .await,
             ShardReply::Done
         ) {
             return internal("store");

@@ -51,7 +51,7 @@ impl Shard {
             };
             for k in d.take_expired() {
                 let del = vec![bytes::Bytes::from_static(b"DEL"), k];
-                self.repl.append(i, &[del]);
+                self.repl.append(None, i, &[del]);
             }
         }
     }

@@ -11,10 +11,19 @@
 //! the writes made since its point in time, for the new file), the control
 //! executor's merged stream for replicas (`take_feed`, sent by the shard's
 //! feeder task) and DEBUG REPL-STREAM.
+//!
+//! A write made for a transaction that spans shards (a cross-shard
+//! command, or an EXEC) is kept out of the feed while replicas are fed:
+//! it goes to that transaction's capture, which the coordinator collects
+//! (`seal`) before it unlocks, so the control executor can put every
+//! shard's part into one MULTI/EXEC block of the merged stream. A capture
+//! not collected goes to the feed when the transaction unlocks (`release`).
 
 use std::task::Waker;
 
 use bytes::Bytes;
+
+use super::lock::TxId;
 
 /// Default `repl-backlog-size`.
 const BACKLOG: usize = 1024 * 1024;
@@ -36,6 +45,11 @@ pub struct ReplStream {
     /// Bytes not yet sent to the control executor for the replicas, while
     /// this server feeds replicas.
     feed: Option<Vec<u8>>,
+    /// Database of the feed's last command: the feed skips captured
+    /// writes, so it keeps its own (a SELECT precedes a change).
+    feed_db: Option<usize>,
+    /// The parts of transactions in progress, kept out of the feed.
+    captures: Vec<Capture>,
     /// Held: a snapshot for a replica fixed its point in time and the
     /// control executor has not read the stream offset yet.
     feed_hold: bool,
@@ -53,26 +67,38 @@ impl Default for ReplStream {
             aof: None,
             rewrite: None,
             feed: None,
+            feed_db: None,
+            captures: Vec::new(),
             feed_hold: false,
             feed_waker: None,
         }
     }
 }
 
+/// One transaction's writes on this shard, in stream form, each database
+/// change with its SELECT (the first command has one).
+struct Capture {
+    txid: TxId,
+    bytes: Vec<u8>,
+    db: Option<usize>,
+}
+
 impl ReplStream {
-    /// Appends one write: its commands, in `db`. Several commands (the
-    /// parts of one cross-shard write) go inside MULTI / EXEC.
-    pub fn append(&mut self, db: usize, cmds: &[Vec<Bytes>]) {
+    /// Appends one write: its commands, in `db`, made for transaction `tx`
+    /// if any. Several commands (the parts of one cross-shard write) go
+    /// inside MULTI / EXEC.
+    pub fn append(&mut self, tx: Option<TxId>, db: usize, cmds: &[Vec<Bytes>]) {
         match cmds {
             [] => {}
-            [one] => self.append_one(db, one),
+            [one] => self.append_one(tx, db, one),
             _ => {
-                let start = self.begin(db);
+                let (start, selected) = self.begin(db);
                 put(&mut self.backlog, &[b"MULTI".as_slice()]);
                 for cmd in cmds {
                     put(&mut self.backlog, cmd);
                 }
                 put(&mut self.backlog, &[b"EXEC".as_slice()]);
+                self.route(start, selected, Some(db), tx, cmds);
                 self.end(start);
             }
         }
@@ -80,9 +106,10 @@ impl ReplStream {
 
     /// Appends one command as it was sent (the common case: the arguments
     /// are copied into the backlog and nowhere else).
-    pub fn append_one(&mut self, db: usize, argv: &[Bytes]) {
-        let start = self.begin(db);
+    pub fn append_one(&mut self, tx: Option<TxId>, db: usize, argv: &[Bytes]) {
+        let (start, selected) = self.begin(db);
         put(&mut self.backlog, argv);
+        self.route(start, selected, Some(db), tx, &[argv]);
         self.end(start);
     }
 
@@ -90,18 +117,105 @@ impl ReplStream {
     pub fn append_global(&mut self, cmd: &[&[u8]]) {
         let start = self.backlog.len();
         put(&mut self.backlog, cmd);
+        self.route::<&[Bytes]>(start, false, None, None, &[]);
         self.end(start);
     }
 
-    /// Writes SELECT when the database changes; returns where the write starts.
-    fn begin(&mut self, db: usize) -> usize {
+    /// Writes SELECT when the database changes; returns where the write
+    /// starts and whether it wrote one.
+    fn begin(&mut self, db: usize) -> (usize, bool) {
         let start = self.backlog.len();
-        if self.db != Some(db) {
-            let n = db.to_string();
-            put(&mut self.backlog, &[b"SELECT".as_slice(), n.as_bytes()]);
+        let change = self.db != Some(db);
+        if change {
+            put_select(&mut self.backlog, db);
             self.db = Some(db);
         }
-        start
+        (start, change)
+    }
+
+    /// Copies the write that starts at `start` (with a SELECT there when
+    /// `selected`) to the feed, or, when it was made for transaction `tx`,
+    /// its commands to that transaction's capture. `db` is `None` for a
+    /// command of every database.
+    fn route<C: AsRef<[Bytes]>>(
+        &mut self,
+        start: usize,
+        selected: bool,
+        db: Option<usize>,
+        tx: Option<TxId>,
+        cmds: &[C],
+    ) {
+        let Some(feed) = &mut self.feed else {
+            return;
+        };
+        if let (Some(txid), Some(db)) = (tx, db) {
+            let at = match self.captures.iter().position(|c| c.txid == txid) {
+                Some(at) => at,
+                None => {
+                    self.captures.push(Capture {
+                        txid,
+                        bytes: Vec::new(),
+                        db: None,
+                    });
+                    self.captures.len() - 1
+                }
+            };
+            let c = &mut self.captures[at];
+            if c.db != Some(db) {
+                put_select(&mut c.bytes, db);
+                c.db = Some(db);
+            }
+            for cmd in cmds {
+                put(&mut c.bytes, cmd.as_ref());
+            }
+            return;
+        }
+        if let Some(db) = db {
+            if !selected && self.feed_db != Some(db) {
+                put_select(feed, db);
+            }
+            self.feed_db = Some(db);
+        }
+        feed.extend_from_slice(&self.backlog[start..]);
+        if let Some(w) = self.feed_waker.take() {
+            w.wake();
+        }
+    }
+
+    /// Transaction `txid`'s writes on this shard since it began (empty if
+    /// none), for its MULTI/EXEC block; the capture ends.
+    pub fn seal(&mut self, txid: TxId) -> Vec<u8> {
+        match self.captures.iter().position(|c| c.txid == txid) {
+            Some(at) => self.captures.swap_remove(at).bytes,
+            None => Vec::new(),
+        }
+    }
+
+    /// Transaction `txid` unlocks without its part sealed: its writes go
+    /// to the feed after everything written so far (the transaction's
+    /// locks kept every later write there off its keys).
+    pub fn release(&mut self, txid: TxId) {
+        let Some(at) = self.captures.iter().position(|c| c.txid == txid) else {
+            return;
+        };
+        let c = self.captures.swap_remove(at);
+        if let Some(feed) = &mut self.feed {
+            feed.extend_from_slice(&c.bytes);
+            self.feed_db = c.db;
+            if let Some(w) = self.feed_waker.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Whether bytes wait in the feed (a held feed keeps them).
+    pub fn feed_pending(&self) -> bool {
+        self.feed.as_ref().is_some_and(|f| !f.is_empty())
+    }
+
+    /// Whether this shard feeds the replicas' stream.
+    pub fn feeding(&self) -> bool {
+        self.feed.is_some()
     }
 
     /// Starts copying every write for the append-only file (`take_aof`);
@@ -145,7 +259,8 @@ impl ReplStream {
     /// Starts (or stops) keeping the writes for the replicas' stream.
     pub fn set_feed(&mut self, on: bool) {
         self.feed = on.then(Vec::new);
-        self.db = None;
+        self.feed_db = None;
+        self.captures.clear();
     }
 
     /// The bytes for the replicas' stream written since the last call
@@ -158,7 +273,7 @@ impl ReplStream {
         }
         match &mut self.feed {
             Some(f) if !f.is_empty() => {
-                self.db = None;
+                self.feed_db = None;
                 std::mem::take(f)
             }
             _ => Vec::new(),
@@ -193,12 +308,6 @@ impl ReplStream {
         if let Some(rw) = &mut self.rewrite {
             rw.extend_from_slice(&self.backlog[start..]);
         }
-        if let Some(feed) = &mut self.feed {
-            feed.extend_from_slice(&self.backlog[start..]);
-            if let Some(w) = self.feed_waker.take() {
-                w.wake();
-            }
-        }
         self.offset += (self.backlog.len() - start) as u64;
         if self.backlog.len() > 2 * self.limit {
             let cut = self.backlog.len() - self.limit;
@@ -231,6 +340,12 @@ pub fn put<P: AsRef<[u8]>>(out: &mut Vec<u8>, parts: &[P]) {
         out.extend_from_slice(p);
         out.extend_from_slice(b"\r\n");
     }
+}
+
+/// `SELECT <db>`.
+fn put_select(out: &mut Vec<u8>, db: usize) {
+    let n = db.to_string();
+    put(out, &[b"SELECT".as_slice(), n.as_bytes()]);
 }
 
 /// `<lead><n>\r\n`.
@@ -267,9 +382,9 @@ mod tests {
     #[test]
     fn select_on_db_change_and_multi_for_several() {
         let mut s = ReplStream::default();
-        s.append(0, &[cmd(&["SET", "k", "v"])]);
-        s.append(0, &[cmd(&["DEL", "k"])]);
-        s.append(2, &[cmd(&["DEL", "a"]), cmd(&["DEL", "b"])]);
+        s.append(None, 0, &[cmd(&["SET", "k", "v"])]);
+        s.append(None, 0, &[cmd(&["DEL", "k"])]);
+        s.append(None, 2, &[cmd(&["DEL", "a"]), cmd(&["DEL", "b"])]);
         let text = String::from_utf8(s.backlog().to_vec()).unwrap();
         assert_eq!(
             text,
@@ -296,12 +411,12 @@ mod tests {
     #[test]
     fn each_feed_chunk_selects_its_db() {
         let mut s = ReplStream::default();
-        s.append(1, &[cmd(&["SET", "a", "1"])]);
+        s.append(None, 1, &[cmd(&["SET", "a", "1"])]);
         assert!(s.take_feed().is_empty());
         s.set_feed(true);
-        s.append(1, &[cmd(&["SET", "a", "1"])]);
+        s.append(None, 1, &[cmd(&["SET", "a", "1"])]);
         let one = s.take_feed();
-        s.append(1, &[cmd(&["SET", "b", "2"])]);
+        s.append(None, 1, &[cmd(&["SET", "b", "2"])]);
         s.hold_feed(true);
         assert!(s.take_feed().is_empty());
         s.hold_feed(false);
@@ -311,26 +426,62 @@ mod tests {
     }
 
     #[test]
+    fn transaction_writes_stay_out_of_the_feed_until_sealed_or_released() {
+        let select0 = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n";
+        let set = |k: &str| format!("*3\r\n$3\r\nSET\r\n$1\r\n{k}\r\n$1\r\nv\r\n");
+        let mut s = ReplStream::default();
+        s.set_feed(true);
+        s.append(Some(7), 0, &[cmd(&["SET", "a", "v"])]);
+        s.append(None, 0, &[cmd(&["SET", "z", "v"])]);
+        s.append(
+            Some(8),
+            0,
+            &[cmd(&["SET", "b", "v"]), cmd(&["SET", "c", "v"])],
+        );
+        // The feed selects its db although the backlog did for `a` only.
+        assert_eq!(s.take_feed(), format!("{select0}{}", set("z")).as_bytes());
+        assert_eq!(s.seal(7), format!("{select0}{}", set("a")).as_bytes());
+        assert!(s.seal(7).is_empty());
+        // A part never sealed joins the feed at unlock, without MULTI.
+        s.release(8);
+        assert_eq!(
+            s.take_feed(),
+            format!("{select0}{}{}", set("b"), set("c")).as_bytes()
+        );
+        // The backlog (and AOF) keep every write in place.
+        let text = String::from_utf8(s.backlog().to_vec()).unwrap();
+        assert!(text.starts_with(&format!(
+            "{select0}{}{}*1\r\n$5\r\nMULTI",
+            set("a"),
+            set("z")
+        )));
+        // Not feeding: nothing captured.
+        s.set_feed(false);
+        s.append(Some(9), 0, &[cmd(&["SET", "d", "v"])]);
+        assert!(s.seal(9).is_empty());
+    }
+
+    #[test]
     fn rewrite_copy_starts_with_select_and_stops() {
         let mut s = ReplStream::default();
-        s.append(3, &[cmd(&["SET", "a", "1"])]);
+        s.append(None, 3, &[cmd(&["SET", "a", "1"])]);
         assert!(s.take_rewrite().is_empty());
         s.start_rewrite();
-        s.append(3, &[cmd(&["SET", "b", "2"])]);
+        s.append(None, 3, &[cmd(&["SET", "b", "2"])]);
         let pending = s.rewrite_pending();
         let first = s.take_rewrite();
         assert_eq!(pending, first.len());
         assert!(first.starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*3"));
-        s.append(3, &[cmd(&["SET", "c", "3"])]);
+        s.append(None, 3, &[cmd(&["SET", "c", "3"])]);
         let tail = s.take_rewrite();
         assert!(tail.starts_with(b"*3\r\n$3\r\nSET\r\n$1\r\nc"));
         s.start_rewrite();
-        s.append(3, &[cmd(&["SET", "d", "4"])]);
+        s.append(None, 3, &[cmd(&["SET", "d", "4"])]);
         assert!(s
             .take_rewrite()
             .starts_with(b"*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n"));
         s.stop_rewrite();
-        s.append(3, &[cmd(&["SET", "e", "5"])]);
+        s.append(None, 3, &[cmd(&["SET", "e", "5"])]);
         assert!(s.take_rewrite().is_empty());
     }
 
@@ -341,7 +492,7 @@ mod tests {
             ..ReplStream::default()
         };
         for i in 0..100 {
-            s.append(0, &[cmd(&["SET", "key", &i.to_string()])]);
+            s.append(None, 0, &[cmd(&["SET", "key", &i.to_string()])]);
         }
         assert!(s.backlog().len() <= 100);
         assert!(s.offset() > 1000);
