@@ -24,8 +24,8 @@
 //! Figures 2 and 3 use a pair of servers of their own per round, without the
 //! mixed dataset, so the "no replica" master has never fed a backlog.
 //! Masters get `--repl-diskless-sync-delay 0` (Redis 7.0 otherwise waits 5 s
-//! for more replicas before it starts a sync); redis-server keeps its default
-//! `repl-diskless-sync yes`, tessera sends its snapshot as a file. Replicas of
+//! for more replicas before it starts a sync); both keep the default
+//! `repl-diskless-sync yes` and stream the snapshot as it is written. Replicas of
 //! both load through a temp file (`repl-diskless-load disabled`, the default).
 //! Rounds alternate tessera and redis; the fastest sync and the highest rps
 //! of each are kept, lag samples are pooled over the rounds and the slowest

@@ -917,3 +917,153 @@ fn concurrent_cross_shard_transactions_replicate_in_order() {
     assert_eq!(n, 2 * rounds);
     assert!(checks > 0);
 }
+
+/// What a fake replica gets for `PSYNC ? -1`: the `+FULLRESYNC` line, the
+/// line that opens the RDB (`$<len>` or `$EOF:<mark>`) and the RDB. With
+/// `capa_eof` it first says `REPLCONF capa eof`.
+struct FakeSync {
+    rd: BufReader<std::net::TcpStream>,
+    fullresync: String,
+    head: String,
+    rdb: Vec<u8>,
+}
+
+fn fake_sync(master: &Server, capa_eof: bool) -> FakeSync {
+    let sock = std::net::TcpStream::connect(master.addr()).expect("connect");
+    sock.set_read_timeout(Some(SYNC_TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    if capa_eof {
+        w.write_all(&common::resp(&[
+            b"REPLCONF",
+            b"capa",
+            b"eof",
+            b"capa",
+            b"psync2",
+        ]))
+        .unwrap();
+    }
+    w.write_all(&common::resp(&[b"PSYNC", b"?", b"-1"]))
+        .unwrap();
+    let mut rd = BufReader::new(sock);
+    let mut fullresync = String::new();
+    let mut line = String::new();
+    // +OK (for REPLCONF), +FULLRESYNC, keep-alive newlines, then the RDB.
+    let head = loop {
+        line.clear();
+        assert!(rd.read_line(&mut line).unwrap() > 0, "master closed");
+        let l = line.trim();
+        if l.starts_with("+FULLRESYNC") {
+            fullresync = l.to_string();
+        } else if l.starts_with('$') {
+            break l.to_string();
+        }
+    };
+    let rdb = match head.strip_prefix("$EOF:") {
+        Some(mark) => {
+            assert_eq!(mark.len(), 40, "{head}");
+            let mut rdb = Vec::new();
+            let mut buf = [0u8; 1];
+            // The master sends nothing after the mark before an ACK, so
+            // the RDB ends where the mark does.
+            while !rdb.ends_with(mark.as_bytes()) {
+                rd.read_exact(&mut buf).expect("RDB");
+                rdb.push(buf[0]);
+            }
+            rdb.truncate(rdb.len() - 40);
+            rdb
+        }
+        None => {
+            let mut rdb = vec![0u8; head[1..].parse().expect("RDB length")];
+            rd.read_exact(&mut rdb).unwrap();
+            rdb
+        }
+    };
+    FakeSync {
+        rd,
+        fullresync,
+        head,
+        rdb,
+    }
+}
+
+#[test]
+fn diskless_sync_streams_an_eof_marked_rdb_to_replicas_that_can_read_it() {
+    let master = Server::start_with(2, &[]);
+    let mut m = master.client();
+    for i in 0..2000 {
+        let _: () = q(&mut m, &["SET", &format!("k:{i}"), "v"]);
+    }
+    // capa eof: streamed, EOF-marked; a whole RDB with its checksum.
+    let s = fake_sync(&master, true);
+    assert!(s.head.starts_with("$EOF:"), "{}", s.head);
+    assert!(s.rdb.starts_with(b"REDIS0010"));
+    assert!(s.rdb.len() > 2000 * 4, "{} bytes", s.rdb.len());
+    assert_eq!(
+        s.rdb[s.rdb.len() - 9],
+        0xff,
+        "EOF opcode before the checksum"
+    );
+    // Nothing follows the mark until the replica's first ACK.
+    let FakeSync { mut rd, .. } = s;
+    let _: () = q(&mut m, &["SET", "after", "1"]);
+    rd.get_ref()
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let mut one = [0u8; 1];
+    let early = rd.read(&mut one);
+    assert!(
+        early.is_err(),
+        "master streamed before the first ACK: {early:?}"
+    );
+    rd.get_ref().set_read_timeout(Some(SYNC_TIMEOUT)).unwrap();
+    rd.get_mut()
+        .write_all(&common::resp(&[b"REPLCONF", b"ACK", b"0"]))
+        .unwrap();
+    let mut got = Vec::new();
+    while !String::from_utf8_lossy(&got).contains("after") {
+        rd.read_exact(&mut one).expect("stream after the ACK");
+        got.push(one[0]);
+    }
+    // No capa eof, or repl-diskless-sync no: a bulk of known length.
+    let s = fake_sync(&master, false);
+    assert!(!s.head.starts_with("$EOF:"), "{}", s.head);
+    assert!(s.rdb.starts_with(b"REDIS0010"));
+    let _: () = q(&mut m, &["CONFIG", "SET", "repl-diskless-sync", "no"]);
+    let s = fake_sync(&master, true);
+    assert!(!s.head.starts_with("$EOF:"), "{}", s.head);
+    assert_eq!(s.head[1..].parse::<usize>().unwrap(), s.rdb.len());
+}
+
+#[test]
+fn replicas_arriving_within_the_sync_delay_share_one_snapshot() {
+    let master = Server::start_with(2, &["--repl-diskless-sync-delay", "1"]);
+    let mut m = master.client();
+    let _: () = q(&mut m, &["SET", "k", "v"]);
+    let two = |master: &Server| {
+        let t0 = std::time::Instant::now();
+        let (a, b) = std::thread::scope(|sc| {
+            let a = sc.spawn(|| fake_sync(master, true));
+            let b = sc.spawn(|| fake_sync(master, true));
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        (t0.elapsed(), a, b)
+    };
+    let (took, a, b) = two(&master);
+    assert!(
+        took >= Duration::from_millis(900),
+        "sync began after {took:?}"
+    );
+    // One snapshot: one point in time, one mark.
+    assert_eq!(a.fullresync, b.fullresync);
+    assert_eq!(a.head, b.head);
+    assert!(a.head.starts_with("$EOF:"));
+    // repl-diskless-sync-max-replicas cuts a long delay short.
+    let _: () = q(&mut m, &["CONFIG", "SET", "repl-diskless-sync-delay", "30"]);
+    let _: () = q(
+        &mut m,
+        &["CONFIG", "SET", "repl-diskless-sync-max-replicas", "2"],
+    );
+    let (took, a, b) = two(&master);
+    assert!(took < Duration::from_secs(15), "sync began after {took:?}");
+    assert_eq!(a.head, b.head);
+}

@@ -76,7 +76,12 @@ pub fn replconf(conn: &Conn, argv: &[Bytes]) -> CmdResult {
                 *conn.client.repl_ip.borrow_mut() =
                     Some(String::from_utf8_lossy(value).into_owned());
             }
-            b"capa" | b"rdb-only" | b"rdb-filter-only" => {}
+            b"capa" => {
+                if value.eq_ignore_ascii_case(b"eof") {
+                    conn.client.repl_capa_eof.set(true);
+                }
+            }
+            b"rdb-only" | b"rdb-filter-only" => {}
             // No reply to these, as in Redis.
             b"ack" | b"getack" => {
                 conn.client.reply_mode.set(ReplyMode::Skip);
@@ -132,6 +137,7 @@ fn hand_over(conn: &Conn, psync: Option<(String, i64)>) -> CmdResult {
         ip,
         port: c.repl_port.get(),
         psync,
+        eof: c.repl_capa_eof.get(),
     };
     conn.ctx
         .tell(conn.ctx.control_peer(), ShardRequest::AttachReplica(a));

@@ -299,7 +299,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("lazyfree-lazy-user-del", None, DEBUG, false),
     boolean("lazyfree-lazy-user-flush", None, DEBUG, false),
     boolean("repl-disable-tcp-nodelay", None, NO, false),
-    boolean("repl-diskless-sync", None, DEBUG, true),
+    boolean("repl-diskless-sync", None, DEBUG, true).honoured(),
     boolean("aof-rewrite-incremental-fsync", None, NO, true),
     boolean("no-appendfsync-on-rewrite", None, NO, false),
     boolean("cluster-require-full-coverage", None, NO, true),
@@ -478,7 +478,7 @@ pub static DIRECTIVES: &[Directive] = &[
         INT_MAX,
         "100",
     ),
-    int("repl-diskless-sync-delay", None, NO, 0, INT_MAX, "5"),
+    int("repl-diskless-sync-delay", None, NO, 0, INT_MAX, "5").honoured(),
     int("maxmemory-samples", None, NO, 1, INT_MAX, "5"),
     int("maxmemory-eviction-tenacity", None, NO, 0, 100, "10"),
     int("timeout", None, NO, 0, INT_MAX, "0").honoured(),
@@ -532,7 +532,7 @@ pub static DIRECTIVES: &[Directive] = &[
     .honoured(),
     int("watchdog-period", None, HIDDEN, 0, INT_MAX, "0"),
     int("shutdown-timeout", None, NO, 0, INT_MAX, "10"),
-    int("repl-diskless-sync-max-replicas", None, NO, 0, INT_MAX, "0"),
+    int("repl-diskless-sync-max-replicas", None, NO, 0, INT_MAX, "0").honoured(),
     // Integers (unsigned int, unsigned long).
     int("maxclients", None, NO, 1, UINT_MAX, "10000").honoured(),
     entry(

@@ -23,6 +23,16 @@ use crate::shard::Shard;
 pub const PARTS_AUX: &str = "tessera-parts";
 pub const PARTS_PREFIX: &str = "v1:";
 
+/// The aux field a snapshot streamed to replicas starts with:
+/// `STREAM_PREFIX`, the shard count, `:`, and the byte length of the aux
+/// fields that follow it. Then come the shards' chunks in the order they
+/// were made, each behind a `CHUNK_AUX` field ("<shard>:<length>"), each
+/// starting with its SELECTDB; Redis skips both fields and reads the
+/// chunks as any RDB body.
+pub const STREAM_AUX: &str = "tessera-stream";
+pub const STREAM_PREFIX: &str = "v1:";
+pub const CHUNK_AUX: &str = "tessera-chunk";
+
 /// Per database, the keys one shard gets.
 pub type ShardData = Vec<Vec<(Bytes, Entry)>>;
 
@@ -74,15 +84,12 @@ pub fn plan(
             path.display()
         )
     };
-    match split_parts(&data, slots, databases, enc, checksum, now).map_err(fail)? {
-        Some(ranges) => {
-            let data = std::sync::Arc::new(data);
-            Ok(ranges
-                .into_iter()
-                .map(|(from, len)| ShardLoad::Part(data.clone(), from, len))
-                .collect())
-        }
-        None => {
+    match split(data, slots, databases, enc, checksum, now).map_err(fail)? {
+        Ok(parts) => Ok(parts
+            .into_iter()
+            .map(|(data, from, len)| ShardLoad::Part(data, from, len))
+            .collect()),
+        Err(data) => {
             let l = parse(path, &data, slots, databases, enc, checksum, now)?;
             Ok(l.shards
                 .into_iter()
@@ -93,34 +100,136 @@ pub fn plan(
     }
 }
 
-/// For a tessera-written file with one part per shard of this process:
-/// checks its checksum and header and returns each shard's (start, length),
-/// for the shards to parse in parallel; `None` for any other file.
-pub fn split_parts(
-    data: &[u8],
+/// One shard's part of an RDB: the bytes it is in, where it starts and
+/// its length.
+pub type ShardPart = (std::sync::Arc<Vec<u8>>, usize, usize);
+
+/// Where the shards' parts are in a tessera-made RDB.
+enum Layout {
+    /// A file: one part per shard, back to back from `.0`, these lengths.
+    File(usize, Vec<usize>),
+    /// A stream to replicas: chunks from this offset on.
+    Stream(usize),
+}
+
+/// For an RDB that tessera wrote with one part per shard of this process
+/// (a file, or a snapshot streamed to replicas): checks its checksum,
+/// header and framing and returns each shard's part, for the shards to
+/// parse in parallel. Any other RDB is handed back whole (`Err`).
+pub fn split(
+    data: Vec<u8>,
     slots: &SlotMap,
     databases: usize,
     enc: &Encodings,
     checksum: bool,
     now: u64,
-) -> Result<Option<Vec<(usize, usize)>>, rdb::RdbError> {
-    let nshards = slots.nshards();
-    let Some((start, lens)) = parts_of(data).filter(|(_, l)| l.len() == nshards) else {
-        return Ok(None);
+) -> Result<Result<Vec<ShardPart>, Vec<u8>>, rdb::RdbError> {
+    let n = slots.nshards();
+    let layout = match parts_of(&data).filter(|(_, l)| l.len() == n) {
+        Some((start, lens)) => Layout::File(start, lens),
+        None => match stream_body(&data, n)? {
+            Some(body) => Layout::Stream(body),
+            None => return Ok(Err(data)),
+        },
     };
-    verify_crc(data, checksum)?;
-    let mut head = Loaded::empty(nshards, databases);
-    read_header(data, start, &mut head, slots, enc, now)?;
-    let mut from = start;
-    Ok(Some(
-        lens.iter()
-            .map(|&len| {
-                let range = (from, len);
-                from += len;
-                range
+    verify_crc(&data, checksum)?;
+    let mut head = Loaded::empty(n, databases);
+    let body = match &layout {
+        Layout::File(start, _) => *start,
+        Layout::Stream(body) => *body,
+    };
+    read_header(&data, body, &mut head, slots, enc, now)?;
+    Ok(Ok(match layout {
+        Layout::File(start, lens) => {
+            let data = std::sync::Arc::new(data);
+            let mut from = start;
+            lens.iter()
+                .map(|&len| {
+                    from += len;
+                    (data.clone(), from - len, len)
+                })
+                .collect()
+        }
+        Layout::Stream(body) => stream_chunks(&data, body, n)?
+            .into_iter()
+            .map(|p| {
+                let len = p.len() - 9;
+                (std::sync::Arc::new(p), 9, len)
             })
             .collect(),
-    ))
+    }))
+}
+
+fn bad_stream(offset: usize, msg: &str) -> rdb::RdbError {
+    rdb::RdbError {
+        offset,
+        msg: format!("bad tessera stream: {msg}"),
+    }
+}
+
+/// If `data` is a snapshot streamed by a tessera master with `n` shards:
+/// where its chunks start (after the aux fields).
+fn stream_body(data: &[u8], n: usize) -> Result<Option<usize>, rdb::RdbError> {
+    let mut pos = 9;
+    if data.get(pos) != Some(&0xFA) {
+        return Ok(None);
+    }
+    pos += 1;
+    if raw_string(data, &mut pos) != Some(STREAM_AUX.as_bytes()) {
+        return Ok(None);
+    }
+    let spec = raw_string(data, &mut pos)
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.strip_prefix(STREAM_PREFIX))
+        .and_then(|v| v.split_once(':'))
+        .and_then(|(n, l)| Some((n.parse::<usize>().ok()?, l.parse::<usize>().ok()?)));
+    let Some((shards, rest)) = spec else {
+        return Err(bad_stream(pos, "unreadable stream field"));
+    };
+    if shards != n {
+        return Ok(None);
+    }
+    pos.checked_add(rest)
+        .filter(|&b| b <= data.len())
+        .map(Some)
+        .ok_or_else(|| bad_stream(pos, "header past the end"))
+}
+
+/// Sorts a streamed snapshot's chunks (from `body` on) out by shard: each
+/// shard's image is magic and version, then its chunks in order.
+fn stream_chunks(data: &[u8], body: usize, n: usize) -> Result<Vec<Vec<u8>>, rdb::RdbError> {
+    let mut parts: Vec<Vec<u8>> = (0..n)
+        .map(|_| data.get(..9).unwrap_or_default().to_vec())
+        .collect();
+    let mut pos = body;
+    let end = data.len().saturating_sub(9);
+    while pos < end {
+        let at = pos;
+        if data[pos] != 0xFA {
+            return Err(bad_stream(at, "expected a chunk"));
+        }
+        pos += 1;
+        if raw_string(data, &mut pos) != Some(CHUNK_AUX.as_bytes()) {
+            return Err(bad_stream(at, "expected a chunk field"));
+        }
+        let chunk = raw_string(data, &mut pos)
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| v.split_once(':'))
+            .and_then(|(s, l)| Some((s.parse::<usize>().ok()?, l.parse::<usize>().ok()?)));
+        let Some((shard, len)) = chunk.filter(|&(s, _)| s < n) else {
+            return Err(bad_stream(at, "unreadable chunk field"));
+        };
+        let bytes = pos
+            .checked_add(len)
+            .and_then(|e| data.get(pos..e).filter(|_| e <= end))
+            .ok_or_else(|| bad_stream(at, "chunk past the end"))?;
+        parts[shard].extend_from_slice(bytes);
+        pos += len;
+    }
+    if pos != end || data.get(end) != Some(&0xFF) {
+        return Err(bad_stream(pos, "no EOF after the chunks"));
+    }
+    Ok(parts)
 }
 
 /// A replica's full sync: parses this shard's part into new databases,

@@ -164,9 +164,7 @@ pub async fn save(
         tracing::info!("Background saving started");
     }
     let target = rdb_path(&ctl.config.borrow());
-    let r = save_steps(ctl, began, Some(&target), None)
-        .await
-        .map(|_| ());
+    let r = save_steps(ctl, began, &target).await;
     let ok = r.is_ok();
     for s in 0..ctl.nshards {
         ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok });
@@ -195,80 +193,123 @@ pub async fn save(
     r
 }
 
-/// A snapshot for replicas in full sync (Redis's disk-based replication):
-/// the steps of a save, into a temp file that is read back and removed.
-/// `offset` gets the backlog offset at the snapshot's point in time: the
-/// stream from there on is what the snapshot does not hold. Counts as a
-/// save in progress (BGSAVE waits its turn), not as a save.
-pub async fn snapshot_for_replicas(
+/// A snapshot for replicas in full sync, streamed (Redis's diskless
+/// replication): the shards hand their parts over in chunks as they walk
+/// their slots, and `job` keeps the RDB as it grows (a header, the chunks
+/// in the order they came, EOF and checksum); nothing touches the disk.
+/// `job.offset` gets the backlog offset at the snapshot's point in time:
+/// the stream from there on is what the snapshot does not hold. Counts as
+/// a save in progress (BGSAVE waits its turn), not as a save.
+pub async fn stream_for_replicas(
     ctl: &ControlCtx,
-    offset: &Cell<Option<u64>>,
-) -> Result<Vec<u8>, String> {
+    job: &crate::replication::primary::SyncJob,
+) -> Result<(), String> {
     let st = &ctl.persist;
     while st.busy() {
         glommio::timer::sleep(std::time::Duration::from_millis(10)).await;
     }
     st.in_progress.set(true);
     st.started_ms.set(now_ms());
-    let r = save_steps(ctl, None, None, Some(offset)).await;
+    let r = stream_steps(ctl, job).await;
     st.in_progress.set(false);
     for s in 0..ctl.nshards {
         ctl.mesh.tell(s, ShardRequest::SnapshotDone { ok: false });
     }
-    r?.ok_or_else(|| "the snapshot for replicas has no bytes".to_string())
+    r
 }
 
-/// The steps of a snapshot into `target`, or into memory (returned) for
-/// replicas when `None`: no joined file, no fsync. With `repl_offset`, the shards
-/// hold their replication feed from the moment they begin until the
-/// backlog offset is read into it, so that offset splits the stream
-/// exactly at the snapshot's point in time.
+async fn stream_steps(
+    ctl: &ControlCtx,
+    job: &crate::replication::primary::SyncJob,
+) -> Result<(), String> {
+    let cfg = ctl.config.borrow().clone();
+    let n = ctl.nshards;
+    let compress = cfg.bool("rdbcompression").unwrap_or(true);
+    let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
+    let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
+    let used_mem = used_memory(ctl).await;
+    // A replica's own replicas: let the batch of the master's stream being
+    // applied finish, and hold the next one until the offset is read.
+    let link = ctl.repl.link();
+    if let Some(l) = &link {
+        l.pause.set(true);
+        ctl.repl.notify.until(|| !l.applying.get()).await;
+    }
+    // (1)–(3): begin everywhere at one point in time; every shard sends
+    // the feed written before it and holds what follows until the offset
+    // is read.
+    let begin = |_| ShardRequest::SnapshotBegin {
+        path: None,
+        compress,
+        key_delay_us,
+        hold_feed: true,
+    };
+    let (failed, point_offset) = begin_at_one_point(ctl, begin, |ok| {
+        let point_offset = ctl.repl.backlog.borrow().offset();
+        if ok {
+            job.offset.set(Some(point_offset));
+        }
+        point_offset
+    })
+    .await;
+    for s in 0..n {
+        ctl.mesh.tell(s, ShardRequest::ReleaseFeed);
+    }
+    if let Some(l) = &link {
+        l.pause.set(false);
+        ctl.repl.notify.wake_all();
+    }
+    if failed.is_none() {
+        let mut rest = Vec::new();
+        for (k, v) in aux_fields(ctl, used_mem, Some(point_offset)) {
+            rdb::write_aux(&mut rest, k, v.as_bytes());
+        }
+        let mut header = Vec::with_capacity(rest.len() + 64);
+        rdb::write_header(&mut header);
+        // First, so a tessera replica knows the chunks can be sorted out
+        // by shard and parsed in parallel (`load::split`).
+        rdb::write_aux(
+            &mut header,
+            super::load::STREAM_AUX,
+            format!("{}{n}:{}", super::load::STREAM_PREFIX, rest.len()).as_bytes(),
+        );
+        header.extend_from_slice(&rest);
+        job.start(header);
+    }
+    // (4): every shard has walked its slots; each chunk it sent came over
+    // the mesh ahead of its reply.
+    let parts = collect_parts(ctl, failed).await?;
+    let counts: Vec<u64> = parts.iter().map(|p| p.chunks).collect();
+    if !job.has_chunks(&counts) {
+        return Err("a shard's snapshot chunk went missing".into());
+    }
+    job.finish(checksum);
+    Ok(())
+}
+
+/// The steps of a snapshot into the file `target`.
 async fn save_steps(
     ctl: &ControlCtx,
     began: Option<futures_channel::oneshot::Sender<()>>,
-    target: Option<&Path>,
-    repl_offset: Option<&Cell<Option<u64>>>,
-) -> Result<Option<Vec<u8>>, String> {
+    target: &Path,
+) -> Result<(), String> {
     let cfg = ctl.config.borrow().clone();
-    let n = ctl.nshards;
     let pid = std::process::id();
     let dir = PathBuf::from(cfg.dir());
     let compress = cfg.bool("rdbcompression").unwrap_or(true);
     let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
     let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
 
-    // A replica's own replicas: let the batch of the master's stream being
-    // applied finish, and hold the next one until the offset is read.
-    let link = repl_offset.and_then(|_| ctl.repl.link());
-    if let Some(l) = &link {
-        l.pause.set(true);
-        ctl.repl.notify.until(|| !l.applying.get()).await;
-    }
     // (1)–(3): begin everywhere at one point in time.
     let seq = ctl.persist.txids.get();
     let begin = |s: usize| ShardRequest::SnapshotBegin {
-        path: dir.join(format!("temp-{pid}-{s}.rdb.part")),
+        path: Some(dir.join(format!("temp-{pid}-{s}.rdb.part"))),
         compress,
         key_delay_us,
-        hold_feed: repl_offset.is_some(),
+        hold_feed: false,
     };
-    let (failed, point_offset) = begin_at_one_point(ctl, begin, |ok| {
-        let point_offset = ctl.repl.backlog.borrow().offset();
-        if let (Some(cell), true) = (repl_offset, ok) {
-            cell.set(Some(point_offset));
-        }
-        point_offset
-    })
-    .await;
-    if repl_offset.is_some() {
-        for s in 0..n {
-            ctl.mesh.tell(s, ShardRequest::ReleaseFeed);
-        }
-    }
-    if let Some(l) = &link {
-        l.pause.set(false);
-        ctl.repl.notify.wake_all();
-    }
+    let (failed, point_offset) =
+        begin_at_one_point(ctl, begin, |_| ctl.repl.backlog.borrow().offset()).await;
     if let (None, Some(tx)) = (&failed, began) {
         let _ = tx.send(());
     }
@@ -289,22 +330,12 @@ async fn save_steps(
     for (k, v) in aux_fields(ctl, used_mem, Some(point_offset)) {
         rdb::write_aux(&mut header, k, v.as_bytes());
     }
-    let target = target.map(Path::to_path_buf);
+    let target = target.to_path_buf();
     let tmp = dir.join(format!("temp-{pid}-{seq}.rdb"));
     glommio::executor()
         .spawn_blocking(move || {
             super::lower_priority();
-            match target {
-                Some(target) => assemble(&tmp, &target, &header, &parts, checksum).map(|()| None),
-                None => {
-                    let mut out = Vec::new();
-                    let r = join_parts(&mut out, &header, &parts, checksum);
-                    for p in &parts {
-                        let _ = std::fs::remove_file(&p.path);
-                    }
-                    r.map(|()| Some(out))
-                }
-            }
+            assemble(&tmp, &target, &header, &parts, checksum)
         })
         .await
 }

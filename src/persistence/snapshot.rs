@@ -2,7 +2,8 @@
 //! pending (called while the shard is frozen by the whole-shard lock, so all
 //! shards begin at one point in time), then `write_part` walks the slots and
 //! writes this shard's records — SELECTDB, RESIZEDB and the keys of every
-//! database — to a part file, while the shard keeps serving clients: writes
+//! database — to a part file (or hands them over in chunks, for a diskless
+//! transfer to replicas), while the shard keeps serving clients: writes
 //! to a slot not yet saved save it first (`shard::snapshot`).
 //! Runs on: each shard (file I/O on the executor's blocking thread pool).
 
@@ -26,9 +27,21 @@ const CHUNK: usize = 256 * 1024;
 /// One shard's part, written.
 #[derive(Clone, Debug, Default)]
 pub struct Part {
+    /// The part file; empty for a streamed part.
     pub path: PathBuf,
     pub bytes: u64,
     pub keys: u64,
+    /// Chunks handed to a `PartSink::Stream`.
+    pub chunks: u64,
+}
+
+/// Where a shard's part goes.
+pub enum PartSink {
+    /// The part file at this path.
+    File(PathBuf),
+    /// Chunks of whole records of one database, each starting with its
+    /// SELECTDB, handed over as they are made (in order).
+    Stream(Box<dyn Fn(Vec<u8>)>),
 }
 
 /// Starts a snapshot of every non-empty database of `shard`; returns their
@@ -62,23 +75,24 @@ async fn write_out(file: File, bytes: Vec<u8>) -> (File, std::io::Result<()>) {
         .await
 }
 
-/// Walks the databases begun by `begin`, writing the part file at `path`.
+/// Walks the databases begun by `begin`, writing the part to `sink`.
 /// `key_delay_us` (`rdb-key-save-delay`, for tests) slows the walk down.
-/// On error the snapshot is abandoned and the part removed.
+/// On error the snapshot is abandoned and the part file removed.
 pub async fn write_part(
     shard: Rc<RefCell<Shard>>,
     dbs: Vec<usize>,
-    path: PathBuf,
+    sink: PartSink,
     key_delay_us: u64,
 ) -> Result<Part, String> {
-    let r = walk(&shard, &dbs, &path, key_delay_us).await;
+    let r = walk(&shard, &dbs, &sink, key_delay_us).await;
     if r.is_err() {
         abandon(&mut shard.borrow_mut());
-        let p = path.clone();
-        glommio::executor()
-            .spawn_blocking(move || std::fs::remove_file(p))
-            .await
-            .ok();
+        if let PartSink::File(path) = sink {
+            glommio::executor()
+                .spawn_blocking(move || std::fs::remove_file(path))
+                .await
+                .ok();
+        }
     }
     r
 }
@@ -86,24 +100,27 @@ pub async fn write_part(
 async fn walk(
     shard: &RefCell<Shard>,
     dbs: &[usize],
-    path: &std::path::Path,
+    sink: &PartSink,
     key_delay_us: u64,
 ) -> Result<Part, String> {
-    let p = path.to_path_buf();
-    let mut file = glommio::executor()
-        .spawn_blocking(move || File::create(p))
-        .await
-        .map_err(|e| {
-            format!(
-                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
-                path.display(),
-                cwd()
-            )
-        })?;
-    let mut part = Part {
-        path: path.to_path_buf(),
-        ..Part::default()
-    };
+    let mut part = Part::default();
+    let mut file = None;
+    if let PartSink::File(path) = sink {
+        let p = path.clone();
+        file = Some(
+            glommio::executor()
+                .spawn_blocking(move || File::create(p))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+                        path.display(),
+                        cwd()
+                    )
+                })?,
+        );
+        part.path = path.clone();
+    }
     // With a delay, one slot per step so the delay is felt per key.
     let max = if key_delay_us > 0 { 1 } else { STEP };
     // Delay owed, slept off in steps of at least a millisecond (timers
@@ -140,9 +157,20 @@ async fn walk(
             part.keys += keys as u64;
             if out.len() >= CHUNK || slot >= SLOTS {
                 part.bytes += out.len() as u64;
-                let (f, r) = write_out(file, std::mem::take(&mut out)).await;
-                file = f;
-                r.map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+                let bytes = std::mem::take(&mut out);
+                if let PartSink::Stream(put) = sink {
+                    put(bytes);
+                    part.chunks += 1;
+                    // The next chunk may follow another shard's.
+                    rdb::write_select_db(&mut out, d);
+                } else {
+                    let Some(f) = file.take() else {
+                        return Err("Write error saving DB on disk: no part file".into());
+                    };
+                    let (f, r) = write_out(f, bytes).await;
+                    file = Some(f);
+                    r.map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+                }
             }
             if slot >= SLOTS {
                 break;

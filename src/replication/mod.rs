@@ -91,6 +91,15 @@ impl Replication {
         }
     }
 
+    /// A chunk of a shard's part of the snapshot being streamed to
+    /// replicas; wakes their senders.
+    pub fn take_chunk(&self, from: usize, bytes: Vec<u8>) {
+        if let Some(job) = self.sync_job.borrow().as_ref() {
+            job.take_chunk(from, bytes);
+        }
+        self.notify.wake_all();
+    }
+
     /// Appends stream bytes (a shard's chunk, a PING, the master's
     /// stream) and wakes the replica senders.
     /// A feed from shard `from`: appended to the backlog while this

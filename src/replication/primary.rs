@@ -59,6 +59,10 @@ pub struct Peer {
     /// Offset of its last `REPLCONF ACK`.
     pub ack: Cell<u64>,
     pub last_ack_ms: Cell<u64>,
+    /// It has sent a `REPLCONF ACK` since it attached.
+    acked: Cell<bool>,
+    /// It came with SYNC: an old replica that never sends ACKs.
+    pre_psync: bool,
     /// Since when it has been over the soft output buffer limit (0: not).
     soft_since_ms: Cell<u64>,
     pub closed: Cell<bool>,
@@ -87,13 +91,109 @@ impl Peer {
     }
 }
 
-/// A snapshot being made for replicas in full sync.
+/// A snapshot streamed to replicas in full sync, as the shards make it
+/// (`persistence::save::stream_for_replicas`). The RDB is kept whole until
+/// the job ends, so a replica that joins late is still sent all of it.
 #[derive(Default)]
 pub struct SyncJob {
     /// Backlog offset at the snapshot's point in time, once fixed.
     pub offset: Cell<Option<u64>>,
-    /// The RDB bytes (or why there are none), once written.
-    result: RefCell<Option<Result<Bytes, String>>>,
+    /// The RDB so far, in order: the header, then the shards' chunks (each
+    /// behind its `tessera-chunk` aux field), at the end EOF and checksum.
+    bytes: RefCell<Vec<Bytes>>,
+    /// Chunks that came before the header was written.
+    early: RefCell<Vec<(usize, Vec<u8>)>>,
+    started: Cell<bool>,
+    crc: RefCell<crate::persistence::rdb::Crc64>,
+    /// Chunks taken, per shard.
+    got: RefCell<Vec<u64>>,
+    len: Cell<u64>,
+    /// Set when the snapshot ends: the RDB's length, or why it failed.
+    result: RefCell<Option<Result<u64, String>>>,
+    /// The 40 characters that end the RDB when it is sent EOF-marked; one
+    /// per snapshot, as Redis has one per child.
+    mark: String,
+}
+
+impl SyncJob {
+    fn put(&self, b: Bytes) {
+        self.crc.borrow_mut().update(&b);
+        self.len.set(self.len.get() + b.len() as u64);
+        self.bytes.borrow_mut().push(b);
+    }
+
+    /// The RDB's header; the chunks that came before it follow it.
+    pub fn start(&self, header: Vec<u8>) {
+        self.put(header.into());
+        self.started.set(true);
+        for (from, bytes) in self.early.take() {
+            self.frame(from, bytes);
+        }
+    }
+
+    /// The next chunk of shard `from`'s part.
+    pub fn take_chunk(&self, from: usize, bytes: Vec<u8>) {
+        {
+            let mut got = self.got.borrow_mut();
+            if got.len() <= from {
+                got.resize(from + 1, 0);
+            }
+            got[from] += 1;
+        }
+        if self.started.get() {
+            self.frame(from, bytes);
+        } else {
+            self.early.borrow_mut().push((from, bytes));
+        }
+    }
+
+    fn frame(&self, from: usize, bytes: Vec<u8>) {
+        let mut head = Vec::with_capacity(32);
+        crate::persistence::rdb::write_aux(
+            &mut head,
+            crate::persistence::load::CHUNK_AUX,
+            format!("{from}:{}", bytes.len()).as_bytes(),
+        );
+        self.put(head.into());
+        self.put(bytes.into());
+    }
+
+    /// Whether shard `s` has handed over `counts[s]` chunks, for every `s`.
+    pub fn has_chunks(&self, counts: &[u64]) -> bool {
+        let got = self.got.borrow();
+        counts
+            .iter()
+            .enumerate()
+            .all(|(s, &n)| got.get(s).copied().unwrap_or(0) == n)
+    }
+
+    /// Ends the RDB with EOF and its checksum (0 without `checksum`).
+    pub fn finish(&self, checksum: bool) {
+        let mut eof = Vec::with_capacity(9);
+        crate::persistence::rdb::write_eof(&mut eof);
+        self.put(eof.into());
+        let sum = if checksum {
+            self.crc.borrow().finish()
+        } else {
+            0
+        };
+        self.len.set(self.len.get() + 8);
+        self.bytes
+            .borrow_mut()
+            .push(Bytes::copy_from_slice(&sum.to_le_bytes()));
+        *self.result.borrow_mut() = Some(Ok(self.len.get()));
+    }
+
+    fn fail(&self, e: String) {
+        self.result.borrow_mut().get_or_insert(Err(e));
+    }
+
+    /// Pieces `from..` made so far, and whether the RDB is whole.
+    fn pieces(&self, from: usize) -> (Vec<Bytes>, bool) {
+        let b = self.bytes.borrow();
+        let done = matches!(*self.result.borrow(), Some(Ok(_)));
+        (b.get(from..).unwrap_or_default().to_vec(), done)
+    }
 }
 
 /// What a replica's PSYNC (or SYNC) asked, handed over with its socket.
@@ -105,6 +205,8 @@ pub struct Attach {
     pub port: u16,
     /// `PSYNC <replid> <offset>`; `None` for SYNC (no `+FULLRESYNC` line).
     pub psync: Option<(String, i64)>,
+    /// It said `REPLCONF capa eof`: it can read an EOF-marked RDB.
+    pub eof: bool,
 }
 
 thread_local! {
@@ -199,6 +301,8 @@ pub fn attach(ctl: &Rc<ControlCtx>, a: Attach) {
             sent: Cell::new(None),
             ack: Cell::new(0),
             last_ack_ms: Cell::new(now_ms()),
+            acked: Cell::new(false),
+            pre_psync: a.psync.is_none(),
             soft_since_ms: Cell::new(0),
             closed: Cell::new(false),
         });
@@ -284,30 +388,110 @@ async fn sync_and_stream(
                     .await
                     .map_err(io)?;
             }
-            r.notify
-                .until(|| job.result.borrow().is_some() || peer.closed.get())
-                .await;
-            let rdb = match job.result.borrow().as_ref() {
-                Some(Ok(b)) => b.clone(),
-                Some(Err(e)) => return Err(format!("snapshot failed: {e}")),
-                None => return Ok(()),
-            };
-            peer.state.set(PeerState::SendBulk);
-            tracing::info!(
-                "Synchronization with replica {addr}: sending {} bytes of RDB",
-                rdb.len()
-            );
-            stream
-                .write_all(format!("${}\r\n", rdb.len()).as_bytes())
-                .await
-                .map_err(io)?;
-            stream.write_all(&rdb).await.map_err(io)?;
+            let marked = send_rdb(ctl, peer, stream, &job, a.eof, &addr).await?;
+            if peer.closed.get() {
+                return Ok(());
+            }
             peer.state.set(PeerState::Online);
             peer.last_ack_ms.set(now_ms());
+            if marked {
+                // The replica finds the end of an EOF-marked RDB by its last
+                // 40 bytes, so nothing may follow them until it has loaded
+                // the snapshot and says so with its first ACK (Redis's
+                // repl_start_cmd_stream_on_ack). One that never does is
+                // dropped after repl-timeout (`drop_timed_out`).
+                r.notify
+                    .until(|| peer.acked.get() || peer.closed.get())
+                    .await;
+                if peer.closed.get() {
+                    return Ok(());
+                }
+            }
             tracing::info!("Synchronization with replica {addr} succeeded");
         }
     }
     stream_backlog(ctl, peer, stream).await
+}
+
+/// Sends a full sync's RDB as the job makes it: EOF-marked (`$EOF:<mark>`,
+/// the bytes, the mark) to a replica that said `capa eof` while
+/// `repl-diskless-sync` is yes, else as one bulk once the length is known.
+/// True when it went EOF-marked.
+async fn send_rdb(
+    ctl: &ControlCtx,
+    peer: &Peer,
+    stream: &mut TcpStream,
+    job: &SyncJob,
+    capa_eof: bool,
+    addr: &str,
+) -> Result<bool, String> {
+    let r = &ctl.repl;
+    let io = |e: std::io::Error| e.to_string();
+    let diskless = ctl
+        .config
+        .borrow()
+        .bool("repl-diskless-sync")
+        .unwrap_or(true);
+    let mark = (diskless && capa_eof).then_some(&job.mark);
+    if mark.is_none() {
+        r.notify
+            .until(|| job.result.borrow().is_some() || peer.closed.get())
+            .await;
+    }
+    if peer.closed.get() {
+        return Ok(false);
+    }
+    let failed = |job: &SyncJob| match job.result.borrow().as_ref() {
+        Some(Err(e)) => Some(format!("snapshot failed: {e}")),
+        _ => None,
+    };
+    if let Some(e) = failed(job) {
+        return Err(e);
+    }
+    peer.state.set(PeerState::SendBulk);
+    let head = match &mark {
+        Some(m) => {
+            tracing::info!("Streamed RDB transfer with replica {addr} started");
+            format!("$EOF:{m}\r\n")
+        }
+        None => {
+            let len = job.len.get();
+            tracing::info!("Synchronization with replica {addr}: sending {len} bytes of RDB");
+            format!("${len}\r\n")
+        }
+    };
+    stream.write_all(head.as_bytes()).await.map_err(io)?;
+    let mut next = 0;
+    loop {
+        let (pieces, done) = job.pieces(next);
+        if pieces.is_empty() {
+            if done {
+                break;
+            }
+            if let Some(e) = failed(job) {
+                return Err(e);
+            }
+            r.notify
+                .until(|| {
+                    job.bytes.borrow().len() > next
+                        || job.result.borrow().is_some()
+                        || peer.closed.get()
+                })
+                .await;
+            if peer.closed.get() {
+                return Ok(false);
+            }
+            continue;
+        }
+        for p in &pieces {
+            stream.write_all(p).await.map_err(io)?;
+        }
+        next += pieces.len();
+    }
+    if let Some(m) = &mark {
+        stream.write_all(m.as_bytes()).await.map_err(io)?;
+    }
+    Ok(mark.is_some())
 }
 
 /// Sends the backlog from `peer.sent` on, as it grows, until the link ends.
@@ -356,15 +540,18 @@ fn join_or_start_job(ctl: &Rc<ControlCtx>) -> Rc<SyncJob> {
             return job.clone();
         }
     }
-    let job = Rc::new(SyncJob::default());
+    let job = Rc::new(SyncJob {
+        mark: super::backlog::random_id(),
+        ..SyncJob::default()
+    });
     *r.sync_job.borrow_mut() = Some(job.clone());
     let (ctl, j) = (ctl.clone(), job.clone());
     glommio::spawn_local(async move {
-        let res = crate::persistence::save::snapshot_for_replicas(&ctl, &j.offset).await;
-        if let Err(e) = &res {
+        wait_for_more_replicas(&ctl).await;
+        if let Err(e) = crate::persistence::save::stream_for_replicas(&ctl, &j).await {
             tracing::warn!("Snapshot for replicas failed: {e}");
+            j.fail(e);
         }
-        *j.result.borrow_mut() = Some(res.map(Bytes::from));
         let r = &ctl.repl;
         let mine = r
             .sync_job
@@ -378,6 +565,40 @@ fn join_or_start_job(ctl: &Rc<ControlCtx>) -> Rc<SyncJob> {
     })
     .detach();
     job
+}
+
+/// With `repl-diskless-sync`, waits `repl-diskless-sync-delay` seconds
+/// before a snapshot starts, so replicas arriving together share it; or
+/// less, once `repl-diskless-sync-max-replicas` (when not 0) are waiting.
+async fn wait_for_more_replicas(ctl: &ControlCtx) {
+    let (diskless, delay_s, max) = {
+        let cfg = ctl.config.borrow();
+        (
+            cfg.bool("repl-diskless-sync").unwrap_or(true),
+            cfg.int("repl-diskless-sync-delay").unwrap_or(5).max(0) as u64,
+            cfg.int("repl-diskless-sync-max-replicas")
+                .unwrap_or(0)
+                .max(0) as usize,
+        )
+    };
+    if !diskless || delay_s == 0 {
+        return;
+    }
+    let deadline = now_ms() + delay_s * 1000;
+    tracing::info!("Delay next BGSAVE for diskless SYNC");
+    while now_ms() < deadline {
+        let waiting = ctl
+            .repl
+            .peers
+            .borrow()
+            .iter()
+            .filter(|p| p.state.get() == PeerState::WaitBgsave && !p.closed.get())
+            .count();
+        if max > 0 && waiting >= max {
+            return;
+        }
+        glommio::timer::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Reads what the replica sends: `REPLCONF ACK <offset>` (and ignores
@@ -405,7 +626,11 @@ fn start_ack_reader(ctl: &Rc<ControlCtx>, peer: &Rc<Peer>) {
             buf.extend_from_slice(&chunk[..n]);
             loop {
                 match decoder.decode(&mut buf, &limits) {
-                    Ok(Some(argv)) => on_replica_command(&peer, &argv),
+                    Ok(Some(argv)) => {
+                        if on_replica_command(&peer, &argv) {
+                            ctl.repl.notify.wake_all();
+                        }
+                    }
                     Ok(None) => break,
                     Err(_) => {
                         peer.kill();
@@ -423,7 +648,8 @@ fn start_ack_reader(ctl: &Rc<ControlCtx>, peer: &Rc<Peer>) {
     .detach();
 }
 
-fn on_replica_command(peer: &Peer, argv: &[Bytes]) {
+/// Takes a command from a replica; true on its first ACK.
+fn on_replica_command(peer: &Peer, argv: &[Bytes]) -> bool {
     let is = |i: usize, w: &str| {
         argv.get(i)
             .is_some_and(|a| a.eq_ignore_ascii_case(w.as_bytes()))
@@ -432,7 +658,34 @@ fn on_replica_command(peer: &Peer, argv: &[Bytes]) {
         if let Some(off) = argv.get(2).and_then(|a| crate::util::num::parse_i64(a)) {
             peer.ack.set(off.max(0) as u64);
             peer.last_ack_ms.set(now_ms());
+            return !peer.acked.replace(true);
         }
+    }
+    false
+}
+
+/// Drops online replicas that sent no ACK for `repl-timeout` seconds (not
+/// those that came with SYNC: they never send one), as Redis's cron does.
+pub fn drop_timed_out(ctl: &ControlCtx, timeout_s: u64) {
+    let now = now_ms();
+    let mut dropped = false;
+    for p in ctl.repl.peers.borrow().iter() {
+        if p.state.get() == PeerState::Online
+            && !p.pre_psync
+            && !p.closed.get()
+            && now.saturating_sub(p.last_ack_ms.get()) > timeout_s * 1000
+        {
+            tracing::warn!(
+                "Disconnecting timedout replica (streaming sync): {}:{}",
+                p.ip,
+                p.port
+            );
+            p.kill();
+            dropped = true;
+        }
+    }
+    if dropped {
+        ctl.repl.notify.wake_all();
     }
 }
 

@@ -408,14 +408,13 @@ async fn full_sync(
         .map_err(|e| format!("Failed trying to load the MASTER synchronization DB: {e}"))?;
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data and loading the DB in memory");
     match prepared {
-        Prepared::Parts(data, ranges) => {
+        Prepared::Parts(parts) => {
             // Each shard parses its own part aside, in parallel; all swap
             // in, or none does.
-            let rxs: Vec<_> = ranges
-                .iter()
+            let rxs: Vec<_> = parts
+                .into_iter()
                 .enumerate()
-                .map(|(s, &(start, len))| {
-                    let data = data.clone();
+                .map(|(s, (data, start, len))| {
                     ctl.mesh
                         .request(s, ShardRequest::StagePart { data, start, len })
                 })
@@ -461,8 +460,9 @@ async fn full_sync(
 
 /// A received RDB, checked and ready for the shards.
 enum Prepared {
-    /// A tessera file with one part per shard: the shards parse their own.
-    Parts(std::sync::Arc<Vec<u8>>, Vec<(usize, usize)>),
+    /// A tessera file or stream with one part per shard: each shard parses
+    /// its own (bytes, start, length).
+    Parts(Vec<crate::persistence::load::ShardPart>),
     /// Any other file, parsed here and split by shard.
     Loaded(crate::persistence::load::Loaded),
 }
@@ -487,12 +487,12 @@ fn prepare(
     let slots = crate::server::route::SlotMap::new(nshards);
     let enc = crate::shard::types::Encodings::of(cfg);
     let dbs = cfg.databases().max(1);
-    match load::split_parts(&data, &slots, dbs, &enc, true, now_ms()) {
-        Ok(Some(ranges)) => Ok(Prepared::Parts(std::sync::Arc::new(data), ranges)),
-        Ok(None) => {
+    let failed = |e: crate::persistence::rdb::RdbError| format!("Error loading the RDB file: {e}");
+    match load::split(data, &slots, dbs, &enc, true, now_ms()).map_err(failed)? {
+        Ok(parts) => Ok(Prepared::Parts(parts)),
+        Err(data) => {
             load::read_bytes(path, &data, &slots, dbs, &enc, now_ms()).map(Prepared::Loaded)
         }
-        Err(e) => Err(format!("Error loading the RDB file: {e}")),
     }
 }
 

@@ -63,6 +63,8 @@ pub struct Client {
     /// What a replica said in REPLCONF listening-port / ip-address.
     pub repl_port: Cell<u16>,
     pub repl_ip: RefCell<Option<String>>,
+    /// It said `REPLCONF capa eof` (it reads an EOF-marked RDB).
+    pub repl_capa_eof: Cell<bool>,
     /// PSYNC / SYNC gave the socket to the control executor: the
     /// connection ends without closing it.
     pub handed_over: Cell<bool>,
@@ -124,6 +126,7 @@ impl Client {
             is_master: Cell::new(false),
             repl_port: Cell::new(0),
             repl_ip: RefCell::new(None),
+            repl_capa_eof: Cell::new(false),
             handed_over: Cell::new(false),
         }
     }

@@ -989,7 +989,7 @@ impl ShardCtx {
                 compress,
                 key_delay_us,
             } => {
-                let r = self.snapshot_begin(part, compress, key_delay_us);
+                let r = self.snapshot_begin(Some(part), compress, key_delay_us);
                 if matches!(r, ShardReply::Done) {
                     self.shard.borrow_mut().repl.start_rewrite();
                 }
@@ -1032,6 +1032,7 @@ impl ShardCtx {
             | ShardRequest::Shutdown { .. }
             | ShardRequest::Reload { .. }
             | ShardRequest::ReplFeed { .. }
+            | ShardRequest::SnapshotChunk { .. }
             | ShardRequest::ReplBlock { .. }
             | ShardRequest::ApplyFromMaster { .. }
             | ShardRequest::AttachReplica(_)
@@ -1081,7 +1082,7 @@ impl ShardCtx {
     /// and starts its walker.
     fn snapshot_begin(
         &self,
-        path: std::path::PathBuf,
+        path: Option<std::path::PathBuf>,
         compress: bool,
         key_delay_us: u64,
     ) -> ShardReply {
@@ -1108,8 +1109,18 @@ impl ShardCtx {
                 tq
             }
         };
+        use crate::persistence::snapshot::{write_part, PartSink};
+        let sink = match path {
+            Some(p) => PartSink::File(p),
+            None => {
+                let (mesh, from, control) = (self.mesh.clone(), self.id.0, self.control_peer());
+                PartSink::Stream(Box::new(move |bytes| {
+                    mesh.tell(control, ShardRequest::SnapshotChunk { from, bytes })
+                }))
+            }
+        };
         let walk = async move {
-            let r = crate::persistence::snapshot::write_part(shard, dbs, path, key_delay_us).await;
+            let r = write_part(shard, dbs, sink, key_delay_us).await;
             let _ = tx.send(r);
         };
         match glommio::spawn_local_into(walk, tq) {

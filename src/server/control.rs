@@ -39,6 +39,10 @@ impl ControlCtx {
                 self.repl.take_feed(from, &bytes);
                 return;
             }
+            ShardRequest::SnapshotChunk { from, bytes } => {
+                self.repl.take_chunk(from, bytes);
+                return;
+            }
             ShardRequest::AttachReplica(a) => {
                 crate::replication::primary::attach(self, a);
                 return;
@@ -285,6 +289,8 @@ impl ControlCtx {
             r.append(crate::replication::primary::PING);
         }
         crate::replication::primary::check_soft_limit(self);
+        let timeout = cfg.int("repl-timeout").unwrap_or(60).max(1) as u64;
+        crate::replication::primary::drop_timed_out(self, timeout);
         let lag = cfg.int("min-replicas-max-lag").unwrap_or(10).max(0) as u64;
         let good = crate::replication::primary::good_replicas(self, lag) as u64;
         if *last_good != Some(good) {

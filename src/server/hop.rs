@@ -209,9 +209,10 @@ pub enum ShardRequest {
         names: Vec<Bytes>,
     },
     /// Begin this shard's share of a snapshot (sent while every shard holds
-    /// the whole-shard lock) and start writing it to the part file `path`.
+    /// the whole-shard lock) and start writing it to the part file `path`,
+    /// or (`None`) sending it to the control executor as `SnapshotChunk`s.
     SnapshotBegin {
-        path: std::path::PathBuf,
+        path: Option<std::path::PathBuf>,
         compress: bool,
         key_delay_us: u64,
         /// For replicas in full sync: send the replication feed so far,
@@ -301,6 +302,13 @@ pub enum ShardRequest {
     /// To the control executor (no reply): a chunk of a shard's
     /// replication stream for the replicas' backlog.
     ReplFeed {
+        from: usize,
+        bytes: Vec<u8>,
+    },
+    /// To the control executor (no reply): the next chunk of a shard's
+    /// part of a snapshot streamed to replicas (`SnapshotBegin` without a
+    /// path).
+    SnapshotChunk {
         from: usize,
         bytes: Vec<u8>,
     },

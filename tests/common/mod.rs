@@ -443,6 +443,10 @@ fn server_args(port: u16, dir: &Path, shards: Option<usize>, extra: &[&str]) -> 
         "no",
         "--daemonize",
         "no",
+        // Both servers wait 5 s by default before a diskless full sync, for
+        // more replicas to join it; tests that measure that set it again.
+        "--repl-diskless-sync-delay",
+        "0",
     ] {
         args.push(a.to_string());
     }
