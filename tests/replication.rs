@@ -1067,3 +1067,31 @@ fn replicas_arriving_within_the_sync_delay_share_one_snapshot() {
     assert!(took < Duration::from_secs(15), "sync began after {took:?}");
     assert_eq!(a.head, b.head);
 }
+
+#[test]
+fn the_backlog_is_freed_after_repl_backlog_ttl_without_replicas() {
+    let master = Server::start_with(2, &["--repl-backlog-ttl", "1"]);
+    let mut m = master.client();
+    let _: () = q(&mut m, &["SET", "k", "v"]);
+    let replica = replica_of(&master, 2, &[]);
+    wait_link_up(&replica);
+    let before = info(&mut m, "replication");
+    assert_eq!(field(&before, "repl_backlog_active").as_deref(), Some("1"));
+    let id = field(&before, "master_replid").unwrap();
+    // While a replica is attached the backlog stays past the TTL.
+    std::thread::sleep(Duration::from_millis(1500));
+    let still = info(&mut m, "replication");
+    assert_eq!(field(&still, "repl_backlog_active").as_deref(), Some("1"));
+    drop(replica);
+    let freed = wait_until(Duration::from_secs(20), || {
+        let i = info(&mut m, "replication");
+        field(&i, "repl_backlog_active").as_deref() == Some("0")
+    });
+    assert!(freed, "backlog never freed");
+    let after = info(&mut m, "replication");
+    assert_ne!(field(&after, "master_replid").unwrap(), id);
+    // A new replica gets a full sync and the same data.
+    let replica = replica_of(&master, 2, &[]);
+    wait_link_up(&replica);
+    wait_same_contents(&master, &replica);
+}

@@ -652,7 +652,7 @@ pub static DIRECTIVES: &[Directive] = &[
         },
         "0",
     ),
-    int("repl-backlog-ttl", None, NO, 0, LONG_MAX, "3600"),
+    int("repl-backlog-ttl", None, NO, 0, LONG_MAX, "3600").honoured(),
     memory(
         "auto-aof-rewrite-min-size",
         None,

@@ -110,6 +110,17 @@ impl Backlog {
         }
     }
 
+    /// `repl-backlog-ttl` ran out with no replica: the bytes go, and a new
+    /// ID starts (nobody can continue a history that is not kept).
+    pub fn free(&mut self, new_id: String) {
+        self.replid = new_id;
+        self.replid2 = NO_ID.to_string();
+        self.second_offset = -1;
+        self.start = self.offset;
+        self.buf = Vec::new();
+        self.active = false;
+    }
+
     /// PSYNC `replid` `psync_offset`: partial when the replica's history is
     /// ours (the current ID, or the previous one up to where it ended) and
     /// the bytes it lacks are still held.

@@ -52,6 +52,9 @@ pub struct Replication {
     pub sync_job: RefCell<Option<Rc<primary::SyncJob>>>,
     /// Whether the shards feed their streams to the backlog.
     pub feeding: Cell<bool>,
+    /// Since when a master with a backlog has had no replica (ms; 0: it
+    /// has one, or no backlog), for `repl-backlog-ttl`.
+    pub alone_since_ms: Cell<u64>,
     /// Bumped by every REPLICAOF: a link task of an older one stops.
     pub generation: Cell<u64>,
     pub sync_full: Cell<u64>,
@@ -71,6 +74,7 @@ impl Replication {
             notify: Default::default(),
             sync_job: RefCell::new(None),
             feeding: Cell::new(false),
+            alone_since_ms: Cell::new(0),
             generation: Cell::new(0),
             sync_full: Cell::new(0),
             sync_partial_ok: Cell::new(0),

@@ -291,6 +291,8 @@ impl ControlCtx {
         crate::replication::primary::check_soft_limit(self);
         let timeout = cfg.int("repl-timeout").unwrap_or(60).max(1) as u64;
         crate::replication::primary::drop_timed_out(self, timeout);
+        let ttl_s = cfg.int("repl-backlog-ttl").unwrap_or(3600).max(0) as u64;
+        self.free_idle_backlog(ttl_s).await;
         let lag = cfg.int("min-replicas-max-lag").unwrap_or(10).max(0) as u64;
         let good = crate::replication::primary::good_replicas(self, lag) as u64;
         if *last_good != Some(good) {
@@ -298,6 +300,36 @@ impl ControlCtx {
             for s in 0..self.nshards {
                 self.mesh.tell(s, ShardRequest::GoodReplicas(good));
             }
+        }
+    }
+
+    /// `repl-backlog-ttl` (0: never): a master that has had no replica for
+    /// that long frees its backlog and takes a new replication ID, as
+    /// Redis's replicationCron does. A replica keeps its backlog.
+    async fn free_idle_backlog(&self, ttl_s: u64) {
+        let r = &self.repl;
+        let alone = !r.is_replica() && r.backlog.borrow().active && r.peers.borrow().is_empty();
+        if !alone {
+            r.alone_since_ms.set(0);
+            return;
+        }
+        let now = now_ms();
+        if r.alone_since_ms.get() == 0 {
+            r.alone_since_ms.set(now);
+        }
+        if ttl_s == 0 || now - r.alone_since_ms.get() < ttl_s * 1000 {
+            return;
+        }
+        r.alone_since_ms.set(0);
+        r.backlog
+            .borrow_mut()
+            .free(crate::replication::backlog::random_id());
+        tracing::info!(
+            "Replication backlog freed after {ttl_s} seconds without connected replicas."
+        );
+        if r.feeding.replace(false) {
+            r.notify.wake_all();
+            save::fan(self, |_| ShardRequest::FeedReplicas { on: false }).await;
         }
     }
 
