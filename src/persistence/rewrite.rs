@@ -248,9 +248,11 @@ async fn rewrite(
     let cfg = ctl.config.borrow().clone();
     let n = ctl.nshards;
     let preamble = cfg.bool("aof-use-rdb-preamble").unwrap_or(true);
-    let compress = cfg.bool("rdbcompression").unwrap_or(true);
-    let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
-    let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
+    let super::save::RdbOpts {
+        compress,
+        checksum,
+        key_delay_us,
+    } = super::save::RdbOpts::of(&cfg);
     // With `appendonly no` the directory may not exist yet.
     let prep = cfg.clone();
     glommio::executor()

@@ -218,15 +218,35 @@ pub async fn stream_for_replicas(
     r
 }
 
+/// How an RDB is written, from the config: `rdbcompression`,
+/// `rdbchecksum`, and `rdb-key-save-delay` (µs per key, for tests).
+pub struct RdbOpts {
+    pub compress: bool,
+    pub checksum: bool,
+    pub key_delay_us: u64,
+}
+
+impl RdbOpts {
+    pub fn of(cfg: &crate::config::Config) -> RdbOpts {
+        RdbOpts {
+            compress: cfg.bool("rdbcompression").unwrap_or(true),
+            checksum: cfg.bool("rdbchecksum").unwrap_or(true),
+            key_delay_us: cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64,
+        }
+    }
+}
+
 async fn stream_steps(
     ctl: &ControlCtx,
     job: &crate::replication::primary::SyncJob,
 ) -> Result<(), String> {
     let cfg = ctl.config.borrow().clone();
     let n = ctl.nshards;
-    let compress = cfg.bool("rdbcompression").unwrap_or(true);
-    let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
-    let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
+    let RdbOpts {
+        compress,
+        checksum,
+        key_delay_us,
+    } = RdbOpts::of(&cfg);
     let used_mem = used_memory(ctl).await;
     // A replica's own replicas: let the batch of the master's stream being
     // applied finish, and hold the next one until the offset is read.
@@ -242,7 +262,6 @@ async fn stream_steps(
         path: None,
         compress,
         key_delay_us,
-        hold_feed: true,
     };
     let (failed, point_offset) = begin_at_one_point(ctl, begin, |ok| {
         let point_offset = ctl.repl.backlog.borrow().offset();
@@ -296,9 +315,11 @@ async fn save_steps(
     let cfg = ctl.config.borrow().clone();
     let pid = std::process::id();
     let dir = PathBuf::from(cfg.dir());
-    let compress = cfg.bool("rdbcompression").unwrap_or(true);
-    let checksum = cfg.bool("rdbchecksum").unwrap_or(true);
-    let key_delay_us = cfg.int("rdb-key-save-delay").unwrap_or(0).max(0) as u64;
+    let RdbOpts {
+        compress,
+        checksum,
+        key_delay_us,
+    } = RdbOpts::of(&cfg);
 
     // (1)–(3): begin everywhere at one point in time.
     let seq = ctl.persist.txids.get();
@@ -306,7 +327,6 @@ async fn save_steps(
         path: Some(dir.join(format!("temp-{pid}-{s}.rdb.part"))),
         compress,
         key_delay_us,
-        hold_feed: false,
     };
     let (failed, point_offset) =
         begin_at_one_point(ctl, begin, |_| ctl.repl.backlog.borrow().offset()).await;

@@ -892,10 +892,10 @@ impl ShardCtx {
                 path,
                 compress,
                 key_delay_us,
-                hold_feed,
             } => {
+                let streamed = path.is_none();
                 let r = self.snapshot_begin(path, compress, key_delay_us);
-                if hold_feed {
+                if streamed {
                     // Everything written before the point in time goes
                     // ahead of this reply; what follows waits for the offset.
                     self.send_feed();

@@ -210,14 +210,13 @@ pub enum ShardRequest {
     },
     /// Begin this shard's share of a snapshot (sent while every shard holds
     /// the whole-shard lock) and start writing it to the part file `path`,
-    /// or (`None`) sending it to the control executor as `SnapshotChunk`s.
+    /// or (`None`, for replicas in full sync) sending it to the control
+    /// executor as `SnapshotChunk`s; then the replication feed so far is
+    /// sent and the rest held until `ReleaseFeed`.
     SnapshotBegin {
         path: Option<std::path::PathBuf>,
         compress: bool,
         key_delay_us: u64,
-        /// For replicas in full sync: send the replication feed so far,
-        /// then hold it until `ReleaseFeed`.
-        hold_feed: bool,
     },
     /// Wait for this shard's part of the snapshot: replies `Part` or `Err`.
     SnapshotCollect,
