@@ -156,7 +156,7 @@ thread_local! {
 }
 
 /// `table::lookup`, first trying the command looked up last.
-fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     if let Some(spec) = LAST_SPEC.get() {
         if same_name(name, spec.name.as_bytes()) {
             return Some(spec);

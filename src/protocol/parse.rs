@@ -272,6 +272,37 @@ impl RequestDecoder {
         }
     }
 
+    /// Looks ahead without consuming: calls `f(name, first_arg)` for each of
+    /// the first `max` complete small multibulks at the front of `buf` (the
+    /// commands the next `decode_into` calls will return), stopping at the
+    /// first one the fast path would not frame. Nothing when the decoder is
+    /// inside a command. Lets a connection prefetch the keys of a pipeline
+    /// before running it; the commands are decoded again, for real, later.
+    pub fn peek_ahead<'a>(
+        &mut self,
+        buf: &'a [u8],
+        limits: &Limits,
+        max: usize,
+        mut f: impl FnMut(&'a [u8], Option<&'a [u8]>),
+    ) {
+        if self.remaining != 0 || self.scanned != 0 {
+            return;
+        }
+        let mut at = 0;
+        for _ in 0..max {
+            let Some(rest) = buf.get(at..) else { break };
+            let Some(len) = scan_multibulk(rest, limits, &mut self.spans) else {
+                break;
+            };
+            let arg = |i: usize| self.spans.get(i).map(|&(s, e)| &rest[s..e]);
+            if let Some(name) = arg(0) {
+                f(name, arg(1));
+            }
+            at += len;
+        }
+        self.spans.clear();
+    }
+
     /// `decode` without the fast path (the resumable state machine alone).
     fn decode_general(
         &mut self,
@@ -645,6 +676,46 @@ mod tests {
             Ok(Some(cmd(&[b"SET", b"k", b"value"])))
         );
         assert_eq!(one(b"*1\r\n$0\r\n\r\n"), Ok(Some(cmd(&[b""]))));
+    }
+
+    #[test]
+    fn peek_ahead_sees_the_complete_commands_and_consumes_nothing() {
+        let mut input = multibulk(&[b"SET", b"k1", b"v"]);
+        input.extend(multibulk(&[b"PING"]));
+        input.extend(multibulk(&[b"GET", b"k2"]));
+        input.extend(b"*2\r\n$3\r\nGET\r\n$2\r\nk");
+        let mut seen = Vec::new();
+        let mut decoder = RequestDecoder::new();
+        decoder.peek_ahead(&input, &limits(), 8, |name, first| {
+            seen.push((name.to_vec(), first.map(<[u8]>::to_vec)));
+        });
+        let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = vec![
+            (b"SET".to_vec(), Some(b"k1".to_vec())),
+            (b"PING".to_vec(), None),
+            (b"GET".to_vec(), Some(b"k2".to_vec())),
+        ];
+        assert_eq!(seen, want);
+        // At most `max`, and the decoder then decodes from the start.
+        let mut count = 0;
+        decoder.peek_ahead(&input, &limits(), 2, |_, _| count += 1);
+        assert_eq!(count, 2);
+        let mut buf = BytesMut::from(&input[..]);
+        let mut args = Vec::new();
+        assert_eq!(
+            decoder.decode_into(&mut buf, &limits(), &mut args),
+            Ok(true)
+        );
+        assert_eq!(args, cmd(&[b"SET", b"k1", b"v"]));
+        // Inside a partly received command, it looks at nothing.
+        let mut partial = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n"[..]);
+        assert_eq!(
+            decoder.decode_into(&mut partial, &limits(), &mut args),
+            Ok(false)
+        );
+        partial.extend_from_slice(&multibulk(&[b"GET", b"k"]));
+        let mut any = false;
+        decoder.peek_ahead(&partial, &limits(), 8, |_, _| any = true);
+        assert!(!any);
     }
 
     #[test]

@@ -339,11 +339,13 @@ async fn shard_main(
         }
     }
     let serve_ctx = ctx.clone();
+    let prefetch_ctx = ctx.clone();
     hop::start(
         m,
         senders,
         receivers,
         Rc::new(move |req, to| ShardCtx::serve_rc(&serve_ctx, req, to)),
+        Rc::new(move |batch: &[hop::MeshMsg]| super::prefetch::hops(&prefetch_ctx, batch)),
     );
     start_feeder(&ctx);
     let (keys, expired) = counts;
@@ -509,6 +511,7 @@ async fn control_main(
         senders,
         receivers,
         Rc::new(move |req, to| serve_ctl.serve(req, to)),
+        Rc::new(|_: &[hop::MeshMsg]| {}),
     );
     if let Some(target) = replicaof {
         // `replicaof` in the config: the shards learn their role before

@@ -166,6 +166,7 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
         let mut protocol_error = None;
         client.last_interaction_ms.set(ctx.tick());
         let mut clock = 0;
+        super::prefetch::pipeline(conn, &mut decoder, &rbuf, &limits);
         loop {
             match decoder.decode_into(&mut rbuf, &limits, &mut argv) {
                 Ok(true) => {

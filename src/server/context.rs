@@ -472,7 +472,10 @@ impl ShardCtx {
         let reply = match req {
             ShardRequest::Run { db, argv } => {
                 self.tick();
-                let Some(spec) = argv.first().and_then(|n| table::lookup(n)) else {
+                let Some(spec) = argv
+                    .first()
+                    .and_then(|n| crate::commands::dispatch::lookup(n))
+                else {
                     self.mesh.reply(
                         to,
                         ShardReply::Reply(
@@ -481,10 +484,14 @@ impl ShardCtx {
                     );
                     return;
                 };
-                let keys = Self::lock_keys(spec, db, &argv);
-                let exclusive = spec.has(table::flags::WRITE);
                 let mut locks = self.locks.borrow_mut();
-                if !locks.available(&keys, exclusive) {
+                let keys = if locks.is_idle() {
+                    Vec::new()
+                } else {
+                    Self::lock_keys(spec, db, &argv)
+                };
+                let exclusive = spec.has(table::flags::WRITE);
+                if !locks.is_idle() && !locks.available(&keys, exclusive) {
                     locks.wait(Waiter {
                         keys,
                         exclusive,

@@ -516,13 +516,18 @@ impl Mesh {
     }
 }
 
+/// What a receiver calls with each incoming batch before serving it.
+pub type Prefetch = Rc<dyn Fn(&[MeshMsg])>;
+
 /// Starts, on the current executor, one flusher and one receiver task per
-/// peer. `serve` handles each incoming request.
+/// peer. `serve` handles each incoming request; `prefetch` sees each
+/// incoming batch first (`server::prefetch::hops` on a shard).
 pub fn start(
     mesh: Rc<Mesh>,
     senders: Senders<Vec<MeshMsg>>,
     mut receivers: Receivers<Vec<MeshMsg>>,
     serve: Rc<dyn Fn(ShardRequest, ReplyTo)>,
+    prefetch: Prefetch,
 ) {
     let senders = Rc::new(senders);
     for peer in 0..mesh.outboxes.len() {
@@ -552,9 +557,10 @@ pub fn start(
         .detach();
     }
     for (peer, rx) in receivers.streams() {
-        let (mesh, serve) = (mesh.clone(), serve.clone());
+        let (mesh, serve, prefetch) = (mesh.clone(), serve.clone(), prefetch.clone());
         glommio::spawn_local(async move {
             while let Some(batch) = rx.recv().await {
+                prefetch(&batch);
                 for msg in batch {
                     match msg {
                         MeshMsg::Request { id, req } => {

@@ -9,6 +9,7 @@ pub mod context;
 pub mod control;
 pub mod hop;
 pub mod listener;
+pub mod prefetch;
 pub mod pubsub;
 pub mod route;
 pub mod shutdown;
