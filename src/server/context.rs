@@ -485,13 +485,15 @@ impl ShardCtx {
                     return;
                 };
                 let mut locks = self.locks.borrow_mut();
+                // No lock held (the common case): nothing to check, no keys
+                // to copy.
                 let keys = if locks.is_idle() {
                     Vec::new()
                 } else {
                     Self::lock_keys(spec, db, &argv)
                 };
                 let exclusive = spec.has(table::flags::WRITE);
-                if !locks.is_idle() && !locks.available(&keys, exclusive) {
+                if !locks.available(&keys, exclusive) {
                     locks.wait(Waiter {
                         keys,
                         exclusive,

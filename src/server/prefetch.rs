@@ -50,12 +50,14 @@ pub fn hops(ctx: &ShardCtx, batch: &[MeshMsg]) {
     }
 }
 
-/// Keys (with their slots) gathered for one prefetch.
+/// The (name, first argument) of the commands offered for one prefetch;
+/// which of them to fetch is decided only once there are several, so a
+/// lone unpipelined command costs no lookup and no slot hash here.
 struct Keys<'a> {
     ctx: &'a ShardCtx,
-    keys: [(usize, &'a [u8]); BATCH],
+    cmds: [(&'a [u8], &'a [u8]); BATCH],
     n: usize,
-    /// Commands offered, keyed or not.
+    /// Commands offered, with or without an argument.
     seen: usize,
 }
 
@@ -63,43 +65,48 @@ impl<'a> Keys<'a> {
     fn new(ctx: &'a ShardCtx) -> Self {
         Keys {
             ctx,
-            keys: [(0, &[]); BATCH],
+            cmds: [(&[], &[]); BATCH],
             n: 0,
             seen: 0,
         }
     }
 
-    /// Takes the command's first argument if it is its first key and lives
-    /// on this shard.
-    fn offer(&mut self, name: &[u8], first: Option<&'a [u8]>) {
+    fn offer(&mut self, name: &'a [u8], first: Option<&'a [u8]>) {
         self.seen += 1;
-        let (Some(key), Some(spec)) = (first, lookup(name)) else {
-            return;
-        };
-        if self.n == BATCH
-            || !matches!(spec.handler, Handler::Keyed(_))
-            || spec.keys.0 != 1
-            || spec.has(flags::MOVABLE_KEYS | flags::DEST_NUMKEYS)
-        {
-            return;
+        if let (Some(key), true) = (first, self.n < BATCH) {
+            self.cmds[self.n] = (name, key);
+            self.n += 1;
         }
-        let slot = key_hash_slot(key);
-        if self.ctx.nshards() > 1 && self.ctx.slots.shard_of_slot(slot).0 != self.ctx.id.0 {
-            return;
-        }
-        self.keys[self.n] = (slot.index(), key);
-        self.n += 1;
     }
 
-    /// Prefetches in database `db`; nothing for fewer than two commands (a
-    /// lone command has nothing to overlap with).
+    /// Prefetches, in database `db`, the first argument of each command
+    /// whose first key it is and that lives on this shard; nothing for
+    /// fewer than two commands (a lone command has nothing to overlap with).
     fn fetch(&self, db: usize) {
         if self.seen < 2 || self.n == 0 {
             return;
         }
-        let shard = self.ctx.shard.borrow();
+        let ctx = self.ctx;
+        let mut keys: [(usize, &[u8]); BATCH] = [(0, &[]); BATCH];
+        let mut n = 0;
+        for &(name, key) in &self.cmds[..self.n] {
+            let Some(spec) = lookup(name) else { continue };
+            if !matches!(spec.handler, Handler::Keyed(_))
+                || spec.keys.0 != 1
+                || spec.has(flags::MOVABLE_KEYS | flags::DEST_NUMKEYS)
+            {
+                continue;
+            }
+            let slot = key_hash_slot(key);
+            if ctx.nshards() > 1 && ctx.slots.shard_of_slot(slot).0 != ctx.id.0 {
+                continue;
+            }
+            keys[n] = (slot.index(), key);
+            n += 1;
+        }
+        let shard = ctx.shard.borrow();
         if let Some(db) = shard.dbs.get(db) {
-            db.prefetch(&self.keys[..self.n]);
+            db.prefetch(&keys[..n]);
         }
     }
 }
