@@ -14,7 +14,8 @@
 //! - [`protocol`]: RESP2/RESP3 codec, sans-IO; imports nothing else from the crate.
 //! - [`config`]: the one table of directives, redis.conf/argv parsing, CONFIG
 //!   GET/SET/REWRITE. Owned by the control executor; shards get `Arc` copies.
-//! - [`server`]: boot (executors + mesh), listeners, connections, hops,
+//! - [`server`]: boot (executors + mesh), listeners, client sockets (one
+//!   epoll instance per shard, waited on through glommio), connections, hops,
 //!   cross-shard transactions, blocked clients (on the keys' shard), pub/sub
 //!   subscriptions (on the subscriber's shard), the control executor.
 //! - [`shard`]: one core's data — databases, values, expiry, key locks,

@@ -353,8 +353,16 @@ async fn shard_main(
         ctx.control_peer(),
         ShardRequest::LoadCounts { keys, expired },
     );
+    let poller = match super::socket::Poller::new() {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = ready.send(Err(format!("epoll_create failed: {e}")));
+            return;
+        }
+    };
+    glommio::spawn_local(poller.clone().run()).detach();
     for a in &addrs {
-        if let Err(e) = listener::start(ctx.clone(), a.addr, backlog) {
+        if let Err(e) = listener::start(ctx.clone(), &poller, a.addr, backlog) {
             let _ = ready.send(Err(format!(
                 "Could not create server TCP listening socket {}: {e}",
                 a.addr

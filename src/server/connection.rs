@@ -10,10 +10,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
+use super::socket::Socket;
 use bytes::{Bytes, BytesMut};
 use futures_channel::oneshot;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 
 use super::client::{Client, ReplyMode};
 use super::context::ShardCtx;
@@ -63,12 +63,12 @@ impl Pending {
 const READ_CHUNK: usize = 64 * 1024;
 
 /// Serves one accepted connection until it closes.
-pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
+pub async fn serve(ctx: Rc<ShardCtx>, mut stream: Socket) {
     let _ = stream.set_nodelay(true);
     // `timeout`: an idle client is closed (Redis's clientsCronHandleTimeout).
     let idle = ctx.hot.get().timeout;
     if idle > 0 {
-        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(idle)));
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(idle)));
     }
     let addr = stream
         .peer_addr()
@@ -118,7 +118,7 @@ pub async fn serve(ctx: Rc<ShardCtx>, mut stream: TcpStream) {
     }
 }
 
-async fn run(conn: &Conn, stream: &mut TcpStream) {
+async fn run(conn: &Conn, stream: &mut Socket) {
     let ctx = &conn.ctx;
     let client = &conn.client;
     let mut rbuf = BytesMut::with_capacity(READ_CHUNK);
@@ -258,7 +258,7 @@ async fn run(conn: &Conn, stream: &mut TcpStream) {
 /// QUIT (close) and RESET (back to a normal client: returns true) count.
 async fn monitor_loop(
     conn: &Conn,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     feed: glommio::channels::local_channel::LocalReceiver<Bytes>,
     decoder: &mut RequestDecoder,
     rbuf: &mut BytesMut,

@@ -3,14 +3,13 @@
 //! shard for their whole life. Runs on: each shard.
 
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{FromRawFd, IntoRawFd};
 use std::rc::Rc;
 
-use glommio::net::TcpListener;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::connection;
 use super::context::ShardCtx;
+use super::socket::{Listener, Poller};
 
 /// A `bind` entry: the address and whether failing to bind it is tolerated
 /// (Redis's `-` prefix, e.g. `-::1`).
@@ -89,12 +88,17 @@ pub fn probe(addrs: &[BindAddr]) -> Result<Vec<BindAddr>, String> {
     Ok(usable)
 }
 
-/// Binds `addr` on this shard and starts accepting.
-pub fn start(ctx: Rc<ShardCtx>, addr: SocketAddr, backlog: u32) -> std::io::Result<()> {
+/// Binds `addr` on this shard and starts accepting; the connections are
+/// served through the shard's `poller`.
+pub fn start(
+    ctx: Rc<ShardCtx>,
+    poller: &Rc<Poller>,
+    addr: SocketAddr,
+    backlog: u32,
+) -> std::io::Result<()> {
     let sock = socket(addr, true)?;
     sock.listen(backlog.min(i32::MAX as u32) as i32)?;
-    // SAFETY: the fd comes from a socket we own and hand over whole.
-    let listener = unsafe { TcpListener::from_raw_fd(sock.into_raw_fd()) };
+    let listener = Listener::new(sock, poller)?;
     glommio::spawn_local(async move {
         loop {
             match listener.accept().await {

@@ -13,6 +13,7 @@ pub mod prefetch;
 pub mod pubsub;
 pub mod route;
 pub mod shutdown;
+pub mod socket;
 pub mod tx;
 
 pub use boot::run;

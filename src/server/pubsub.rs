@@ -19,9 +19,9 @@ use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
+use super::socket::Socket;
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use glommio::net::TcpStream;
 
 use super::client::Client;
 use super::connection::Conn;
@@ -439,7 +439,7 @@ const PUSH_CHUNK: usize = 64 * 1024;
 /// subscribed or queued any more the connection is a plain one again.
 pub async fn read_or_push(
     conn: &Conn,
-    stream: &mut TcpStream,
+    stream: &mut Socket,
     buf: &mut [u8],
 ) -> std::io::Result<usize> {
     enum Event {
@@ -451,12 +451,12 @@ pub async fn read_or_push(
     if !ps.is_active() && ps.queued_bytes.get() == 0 {
         ps.attention.set(false);
         if idle > 0 {
-            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(idle)));
+            stream.set_read_timeout(Some(std::time::Duration::from_secs(idle)));
         }
         return stream.read(buf).await;
     }
     if idle > 0 {
-        let _ = stream.set_read_timeout(None);
+        stream.set_read_timeout(None);
     }
     loop {
         while let Some(frames) = ps.take(PUSH_CHUNK) {
