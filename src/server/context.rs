@@ -784,7 +784,9 @@ impl ShardCtx {
                     .clients
                     .borrow()
                     .values()
-                    .filter(|c| filter.matches(c, now))
+                    // A killed client is gone at once, as Redis frees it in
+                    // CLIENT KILL; its task may not have seen the hang-up yet.
+                    .filter(|c| !c.closing.get() && filter.matches(c, now))
                     .cloned()
                     .collect();
                 for c in &victims {
