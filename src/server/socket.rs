@@ -152,7 +152,7 @@ impl Poller {
 
     /// Wakes the tasks waiting on the sockets epoll reports ready; returns
     /// how many events there were.
-    fn dispatch(&self, events: &mut [libc::epoll_event]) -> usize {
+    fn dispatch(&self, events: &mut [libc::epoll_event], wake: &mut Vec<Waker>) -> usize {
         // SAFETY: `events` is a valid buffer of its length; timeout 0.
         let n = unsafe {
             libc::epoll_wait(
@@ -165,7 +165,6 @@ impl Poller {
         if n <= 0 {
             return 0;
         }
-        let mut wake = Vec::new();
         {
             let mut waiters = self.waiters.borrow_mut();
             for ev in &events[..n as usize] {
@@ -187,7 +186,7 @@ impl Poller {
             }
         }
         // Woken after the borrow ends: a waker may run code that registers.
-        for w in wake {
+        for w in wake.drain(..) {
             w.wake();
         }
         n as usize
@@ -198,8 +197,10 @@ impl Poller {
     /// stops.
     pub async fn run(self: Rc<Self>) {
         let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS];
+        // Reused: no allocation per batch of ready sockets.
+        let mut wake = Vec::with_capacity(EVENTS);
         loop {
-            while self.dispatch(&mut events) == EVENTS {}
+            while self.dispatch(&mut events, &mut wake) == EVENTS {}
             if let Err(e) = self.readable().await {
                 tracing::error!("client socket poller stopped: {e}");
                 return;
