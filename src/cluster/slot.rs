@@ -18,8 +18,8 @@ impl Slot {
 /// The part of `key` that is hashed: the bytes between the first `{` and the
 /// first `}` after it, when that is non-empty; otherwise the whole key.
 pub fn hash_tag(key: &[u8]) -> &[u8] {
-    if let Some(open) = key.iter().position(|&b| b == b'{') {
-        if let Some(len) = key[open + 1..].iter().position(|&b| b == b'}') {
+    if let Some(open) = memchr::memchr(b'{', key) {
+        if let Some(len) = memchr::memchr(b'}', &key[open + 1..]) {
             if len > 0 {
                 return &key[open + 1..open + 1 + len];
             }
@@ -29,8 +29,15 @@ pub fn hash_tag(key: &[u8]) -> &[u8] {
 }
 
 /// Matches Redis's `keyHashSlot`.
+///
+/// Every command asks this at least once (routing, the shard's per-slot
+/// table), so it calls the crate's `update` and `get` straight from the
+/// zero state: CRC-16/XMODEM starts at 0, and `State::calculate` would
+/// first recompute that start value bit by bit on each call, which costs
+/// more than hashing a short key.
 pub fn key_hash_slot(key: &[u8]) -> Slot {
-    let crc = crc16::State::<crc16::XMODEM>::calculate(hash_tag(key));
+    use crc16::CrcType;
+    let crc = crc16::XMODEM::get(crc16::XMODEM::update(0, hash_tag(key)));
     Slot(crc & (SLOTS as u16 - 1))
 }
 
@@ -63,5 +70,18 @@ mod tests {
         assert_eq!(hash_tag(b"foo{{bar}}zap"), b"{bar");
         assert_eq!(hash_tag(b"foo{bar}{zap}"), b"bar");
         assert_eq!(hash_tag(b"{unclosed"), b"{unclosed");
+    }
+
+    #[test]
+    fn same_as_the_crates_whole_calculation() {
+        use crc16::CrcType;
+        assert_eq!(crc16::XMODEM::init(), 0);
+        let keys = (0..3000)
+            .map(|i| format!("key:{i:012}{}", "x".repeat(i % 70)))
+            .chain(["", "{", "}", "{}", "a{b}c"].map(String::from));
+        for k in keys {
+            let whole = crc16::State::<crc16::XMODEM>::calculate(hash_tag(k.as_bytes()));
+            assert_eq!(key_hash_slot(k.as_bytes()), Slot(whole & 0x3fff), "{k}");
+        }
     }
 }
