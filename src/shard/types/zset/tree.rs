@@ -30,6 +30,14 @@ struct Node {
     prio: u32,
 }
 
+/// Where a subtree hangs: from the root, or as a node's left or right child.
+#[derive(Clone, Copy)]
+enum Link {
+    Root,
+    Left(u32),
+    Right(u32),
+}
+
 /// The order of Redis's skiplist (`zslInsert`): by score, then by member
 /// bytes (`sdscmp`, a shorter prefix first). Scores are never NaN.
 pub fn cmp_entry(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
@@ -100,14 +108,14 @@ impl OrderTree {
         (x >> 32) as u32
     }
 
-    fn alloc(&mut self, member: Bytes, score: f64) -> u32 {
+    fn alloc(&mut self, member: Bytes, score: f64, prio: u32) -> u32 {
         let node = Node {
             member,
             score,
             left: NIL,
             right: NIL,
             size: 1,
-            prio: self.next_prio(),
+            prio,
         };
         match self.free.pop() {
             Some(i) => {
@@ -150,6 +158,34 @@ impl OrderTree {
         }
     }
 
+    /// Splits `t` into the nodes ordered before (`score`, `member`) and the
+    /// rest.
+    fn split_key(&mut self, t: u32, member: &[u8], score: f64) -> (u32, u32) {
+        if t == NIL {
+            return (NIL, NIL);
+        }
+        let n = &self.nodes[t as usize];
+        if cmp_entry(n.score, &n.member, score, member) == Ordering::Less {
+            let (l, r) = self.split_key(n.right, member, score);
+            self.nodes[t as usize].right = l;
+            self.update(t);
+            (t, r)
+        } else {
+            let (l, r) = self.split_key(n.left, member, score);
+            self.nodes[t as usize].left = r;
+            self.update(t);
+            (l, t)
+        }
+    }
+
+    fn set_link(&mut self, at: Link, t: u32) {
+        match at {
+            Link::Root => self.root = t,
+            Link::Left(p) => self.nodes[p as usize].left = t,
+            Link::Right(p) => self.nodes[p as usize].right = t,
+        }
+    }
+
     /// Joins two trees, every node of `a` before every node of `b`.
     fn merge(&mut self, a: u32, b: u32) -> u32 {
         if a == NIL {
@@ -187,13 +223,29 @@ impl OrderTree {
         count
     }
 
-    /// Inserts a member that is not in the tree.
+    /// Inserts a member that is not in the tree, in one walk down: every
+    /// node passed gains a descendant, and the new node takes the place of
+    /// the first one whose priority is below its own, that subtree split
+    /// around it becoming its children (a small subtree, on average, so
+    /// the split is short).
     pub fn insert(&mut self, member: Bytes, score: f64) {
-        let at = self.partition_point(|m, s| cmp_entry(s, m, score, &member) == Ordering::Less);
-        let node = self.alloc(member, score);
-        let (l, r) = self.split_at(self.root, at);
-        let l = self.merge(l, node);
-        self.root = self.merge(l, r);
+        let prio = self.next_prio();
+        let (mut at, mut t) = (Link::Root, self.root);
+        while t != NIL && self.nodes[t as usize].prio >= prio {
+            let n = &mut self.nodes[t as usize];
+            n.size += 1;
+            (at, t) = if cmp_entry(score, &member, n.score, &n.member) == Ordering::Less {
+                (Link::Left(t), n.left)
+            } else {
+                (Link::Right(t), n.right)
+            };
+        }
+        let (l, r) = self.split_key(t, &member, score);
+        let node = self.alloc(member, score, prio);
+        let n = &mut self.nodes[node as usize];
+        (n.left, n.right) = (l, r);
+        self.update(node);
+        self.set_link(at, node);
     }
 
     /// 0-based rank of `member` with `score` (its current score), if present.
@@ -214,14 +266,27 @@ impl OrderTree {
     }
 
     /// Removes `member` with `score` (its current score); false if absent.
+    /// One walk down once it is known to be there (every node passed loses
+    /// a descendant); its two subtrees, merged, take its place.
     pub fn remove(&mut self, member: &[u8], score: f64) -> bool {
-        match self.rank(member, score) {
-            Some(r) => {
-                self.remove_range(r, r + 1, |_, _| {});
-                true
-            }
-            None => false,
+        if self.rank(member, score).is_none() {
+            return false;
         }
+        let (mut at, mut t) = (Link::Root, self.root);
+        while t != NIL {
+            let n = &mut self.nodes[t as usize];
+            (at, t) = match cmp_entry(n.score, &n.member, score, member) {
+                Ordering::Equal => break,
+                Ordering::Less => (Link::Right(t), n.right),
+                Ordering::Greater => (Link::Left(t), n.left),
+            };
+            n.size -= 1;
+        }
+        let joined = self.merge(self.left(t), self.right(t));
+        self.set_link(at, joined);
+        self.release(t);
+        self.after_removal();
+        true
     }
 
     /// The entry at 0-based rank `i`.
@@ -272,6 +337,13 @@ impl OrderTree {
             removed(m, s);
             n += 1;
         }
+        self.after_removal();
+        n
+    }
+
+    /// Gives the arena back, or right-sizes it, when removals left most of
+    /// it free.
+    fn after_removal(&mut self) {
         if self.root == NIL {
             // Nothing left: give the arena back.
             self.nodes = Vec::new();
@@ -279,7 +351,6 @@ impl OrderTree {
         } else if self.nodes.len() > 64 && self.len() * 4 < self.nodes.len() {
             self.compact();
         }
-        n
     }
 
     /// Rebuilds the tree in a right-sized arena once most slots are free
