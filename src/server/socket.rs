@@ -448,6 +448,13 @@ mod tests {
     use futures_lite::AsyncWriteExt;
     use std::io::{Read, Write};
 
+    /// A blocking client whose reads give up after 20 s.
+    fn connect(addr: SocketAddr) -> std::net::TcpStream {
+        let c = std::net::TcpStream::connect(addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        c
+    }
+
     /// Runs `f` with a poller and a listener on a loopback port, in a
     /// glommio executor of its own; `client` talks to it from a thread.
     fn with_server<C, F, Fut>(client: C, f: F)
@@ -482,8 +489,7 @@ mod tests {
         const BIG: usize = 16 << 20;
         with_server(
             |addr| {
-                let mut c = std::net::TcpStream::connect(addr).expect("connect");
-                c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut c = connect(addr);
                 std::thread::sleep(Duration::from_millis(100));
                 c.write_all(b"ping").unwrap();
                 // Let the server fill the buffers before reading.
@@ -510,8 +516,7 @@ mod tests {
     fn short_reads_wait_for_the_next_event_and_full_ones_do_not() {
         with_server(
             |addr| {
-                let mut c = std::net::TcpStream::connect(addr).expect("connect");
-                c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut c = connect(addr);
                 c.write_all(b"abcdefgh").unwrap();
                 let mut b = [0u8; 1];
                 c.read_exact(&mut b).expect("first ack");
@@ -554,8 +559,7 @@ mod tests {
     fn idle_reads_time_out_and_hangups_end_the_stream() {
         with_server(
             |addr| {
-                let mut c = std::net::TcpStream::connect(addr).expect("connect");
-                c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                let mut c = connect(addr);
                 let mut b = [0u8; 1];
                 // The server says when its timed-out read is over.
                 c.read_exact(&mut b).expect("go-ahead");
