@@ -490,6 +490,14 @@ fn check_client(shards: usize) {
     assert!(field(theirs, "cmd").starts_with("client"), "{theirs}");
 
     c.is(&format!("CLIENT KILL ID {other_id}"), &int(1));
+    // Gone at once, as in Redis, even before its connection has closed.
+    let list = c.text("CLIENT LIST");
+    assert!(
+        !list.contains(&format!("id={other_id} ")),
+        "killed client still listed:\n{list}"
+    );
+    let info = c.text("INFO clients");
+    assert!(info.contains("connected_clients:1\r\n"), "{info}");
     assert!(other.0.expect_closed(), "killed connection still open");
     c.is(&format!("CLIENT KILL ID {other_id}"), &int(0));
     c.is("PING", "+PONG\r\n");

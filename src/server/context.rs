@@ -755,7 +755,12 @@ impl ShardCtx {
                 s.commands = self.commands.get();
                 s.connections = self.connections.get();
                 s.rejected = self.rejected.get();
-                s.clients = self.clients.borrow().len() as u64;
+                s.clients = self
+                    .clients
+                    .borrow()
+                    .values()
+                    .filter(|c| !c.closing.get())
+                    .count() as u64;
                 s.blocked_clients = self
                     .clients
                     .borrow()
@@ -772,6 +777,8 @@ impl ShardCtx {
                     .clients
                     .borrow()
                     .values()
+                    // Killed clients are gone (see ClientKill).
+                    .filter(|c| !c.closing.get())
                     .filter(|c| ids.is_empty() || ids.contains(&c.id))
                     .filter(|c| pubsub.is_none_or(|p| p == c.pubsub.is_active()))
                     .map(|c| c.info_line(now))
