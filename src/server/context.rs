@@ -183,11 +183,16 @@ impl ShardCtx {
         let slots = SlotMap::new(nshards);
         let my_slots = slots.slots_of(id).map(|s| s.0).collect();
         let databases = config.databases();
+        let mut shard = Shard::new(databases);
+        // DEBUG REPL-STREAM reads the kept stream; nothing else does.
+        shard
+            .repl
+            .keep_record(config.enable_debug_command() != "no");
         ShardCtx {
             id,
             slots,
             my_slots,
-            shard: Rc::new(RefCell::new(Shard::new(databases))),
+            shard: Rc::new(RefCell::new(shard)),
             locks: RefCell::new(LockTable::default()),
             blocked: RefCell::new(Default::default()),
             serving_blocked: Cell::new(false),

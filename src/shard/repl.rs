@@ -29,7 +29,13 @@ use super::lock::TxId;
 const BACKLOG: usize = 1024 * 1024;
 
 pub struct ReplStream {
-    /// Bytes appended since the shard started.
+    /// Whether the stream is kept in `backlog` for DEBUG REPL-STREAM
+    /// (`keep_record`). Without it, and with no append-only file, rewrite
+    /// or replica feed to copy writes to, a write is not encoded at all:
+    /// nothing would read it (Redis likewise keeps no backlog until a
+    /// replica attaches).
+    record: bool,
+    /// Bytes appended since the shard started (while recording).
     offset: u64,
     /// The newest bytes, at most `limit` of them (between `limit` and twice
     /// that before a trim).
@@ -60,6 +66,7 @@ pub struct ReplStream {
 impl Default for ReplStream {
     fn default() -> Self {
         ReplStream {
+            record: true,
             offset: 0,
             backlog: Vec::new(),
             limit: BACKLOG,
@@ -88,6 +95,9 @@ impl ReplStream {
     /// if any. Several commands (the parts of one cross-shard write) go
     /// inside MULTI / EXEC.
     pub fn append(&mut self, tx: Option<TxId>, db: usize, cmds: &[Vec<Bytes>]) {
+        if self.unread() {
+            return;
+        }
         match cmds {
             [] => {}
             [one] => self.append_one(tx, db, one),
@@ -107,6 +117,9 @@ impl ReplStream {
     /// Appends one command as it was sent (the common case: the arguments
     /// are copied into the backlog and nowhere else).
     pub fn append_one(&mut self, tx: Option<TxId>, db: usize, argv: &[Bytes]) {
+        if self.unread() {
+            return;
+        }
         let (start, selected) = self.begin(db);
         put(&mut self.backlog, argv);
         self.route(start, selected, Some(db), tx, &[argv]);
@@ -115,10 +128,33 @@ impl ReplStream {
 
     /// A command for every database (FLUSHALL, SWAPDB): no SELECT needed.
     pub fn append_global(&mut self, cmd: &[&[u8]]) {
+        if self.unread() {
+            return;
+        }
         let start = self.backlog.len();
         put(&mut self.backlog, cmd);
         self.route::<&[Bytes]>(start, false, None, None, &[]);
         self.end(start);
+    }
+
+    /// Keeps (or stops keeping) the stream for DEBUG REPL-STREAM; set once
+    /// at start-up, from `enable-debug-command`.
+    pub fn keep_record(&mut self, on: bool) {
+        self.record = on;
+        if !on {
+            self.backlog = Vec::new();
+        }
+    }
+
+    /// True when no one would read this write: it is skipped, and the
+    /// next one that is encoded starts with a SELECT.
+    fn unread(&mut self) -> bool {
+        let unread =
+            !self.record && self.aof.is_none() && self.rewrite.is_none() && self.feed.is_none();
+        if unread {
+            self.db = None;
+        }
+        unread
     }
 
     /// Writes SELECT when the database changes; returns where the write
@@ -308,6 +344,11 @@ impl ReplStream {
         if let Some(rw) = &mut self.rewrite {
             rw.extend_from_slice(&self.backlog[start..]);
         }
+        if !self.record {
+            // Copied where it goes; the buffer keeps its capacity.
+            self.backlog.clear();
+            return;
+        }
         self.offset += (self.backlog.len() - start) as u64;
         if self.backlog.len() > 2 * self.limit {
             let cut = self.backlog.len() - self.limit;
@@ -406,6 +447,23 @@ mod tests {
             text,
             format!("*4\r\n$3\r\nSET\r\n$10\r\n0123456789\r\n$100\r\n{long}\r\n$0\r\n\r\n")
         );
+    }
+
+    #[test]
+    fn unread_writes_are_not_kept() {
+        let mut s = ReplStream::default();
+        s.keep_record(false);
+        s.append(None, 2, &[cmd(&["SET", "a", "1"])]);
+        assert!(s.backlog().is_empty());
+        assert_eq!(s.offset(), 0);
+        // A consumer that starts later gets whole commands, SELECT first.
+        s.set_feed(true);
+        s.enable_aof();
+        s.append(None, 2, &[cmd(&["SET", "b", "2"])]);
+        let select_set = b"*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\nb";
+        assert!(s.take_feed().starts_with(select_set));
+        assert!(s.take_aof().starts_with(select_set));
+        assert!(s.backlog().is_empty());
     }
 
     #[test]
