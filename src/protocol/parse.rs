@@ -132,6 +132,23 @@ const FAST_MAX_ARGS: usize = 24;
 /// incomplete line (the general path then decides).
 #[inline]
 fn fast_header(buf: &[u8], at: usize, lead: u8) -> Option<(usize, usize)> {
+    // One or two digits (nearly every header): no loop.
+    if let Some(&[l, d0, b2, b3, ..]) = buf.get(at..) {
+        let (v0, v1) = (d0.wrapping_sub(b'0'), b2.wrapping_sub(b'0'));
+        if l == lead && v0 <= 9 {
+            if b2 == b'\r' {
+                return Some((usize::from(v0), at + 4));
+            }
+            if b3 == b'\r' && v1 <= 9 && v0 != 0 && at + 5 <= buf.len() {
+                return Some((usize::from(v0) * 10 + usize::from(v1), at + 5));
+            }
+        }
+    }
+    header_digits(buf, at, lead)
+}
+
+/// `fast_header` for any number of digits, one at a time.
+fn header_digits(buf: &[u8], at: usize, lead: u8) -> Option<(usize, usize)> {
     if *buf.get(at)? != lead {
         return None;
     }
@@ -1141,6 +1158,31 @@ mod tests {
             Just(b"*0\r\n".to_vec()),
             Just(b"\r\n".to_vec()),
         ]
+    }
+
+    #[test]
+    fn fast_header_shortcut_agrees_with_the_digit_loop() {
+        let bytes = [b'*', b'$', b'0', b'1', b'9', b'\r', b'\n', b'x', b'-'];
+        let mut input = Vec::new();
+        // Every string of up to six of these bytes, at offsets 0 and 1.
+        for len in 0..=6u32 {
+            for mut code in 0..bytes.len().pow(len) {
+                input.clear();
+                for _ in 0..len {
+                    input.push(bytes[code % bytes.len()]);
+                    code /= bytes.len();
+                }
+                for at in 0..2 {
+                    for lead in [b'*', b'$'] {
+                        assert_eq!(
+                            fast_header(&input, at, lead),
+                            header_digits(&input, at, lead),
+                            "{input:?} at {at}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     proptest! {
