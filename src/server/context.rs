@@ -317,6 +317,9 @@ impl ShardCtx {
         let (reply, wrote) = {
             let mut guard = self.shard.borrow_mut();
             let shard = &mut *guard;
+            if let Some(d) = shard.dbs.get(db) {
+                super::prefetch::command(d, spec, argv);
+            }
             let now = self.clock.get();
             let mut kctx = KeyCtx::new(&mut shard.dbs, db, now, &hot);
             let reply = f(&mut kctx, argv).unwrap_or_else(|e| e.reply());

@@ -7,8 +7,11 @@
 
 use crate::cluster::slot::key_hash_slot;
 use crate::commands::dispatch::lookup;
-use crate::commands::table::{flags, Handler};
+use bytes::Bytes;
+
+use crate::commands::table::{flags, CommandSpec, Handler};
 use crate::protocol::{Limits, RequestDecoder};
+use crate::shard::db::Db;
 
 use super::connection::Conn;
 use super::context::ShardCtx;
@@ -24,6 +27,29 @@ pub fn pipeline(conn: &Conn, decoder: &mut RequestDecoder, buf: &[u8], limits: &
     let mut keys = Keys::new(&conn.ctx);
     decoder.peek_ahead(buf, limits, BATCH, |name, first| keys.offer(name, first));
     keys.fetch(conn.client.db.get());
+}
+
+/// Prefetches the keys of one command that has several (MSET, MGET, DEL,
+/// EXISTS…) before it runs, so the misses of its keys overlap as a
+/// pipeline's do; its keys on other shards just find nothing here.
+pub fn command(db: &Db, spec: &CommandSpec, argv: &[Bytes]) {
+    let (first, last, _) = spec.keys;
+    if first == last {
+        return;
+    }
+    let mut keys: [(usize, &[u8]); BATCH] = [(0, &[]); BATCH];
+    let mut n = 0;
+    for k in spec
+        .key_indexes(argv)
+        .filter_map(|i| argv.get(i))
+        .take(BATCH)
+    {
+        keys[n] = (key_hash_slot(k).index(), k);
+        n += 1;
+    }
+    if n > 1 {
+        db.prefetch(&keys[..n]);
+    }
 }
 
 /// The same for a batch of hops from another shard: the commands it runs
