@@ -289,7 +289,7 @@ impl RequestDecoder {
         }
     }
 
-    /// Looks ahead without consuming: calls `f(name, first_arg)` for each of
+    /// Looks ahead without consuming: calls `f(name, first_arg, second_arg)` for each of
     /// the first `max` complete small multibulks at the front of `buf` (the
     /// commands the next `decode_into` calls will return), stopping at the
     /// first one the fast path would not frame. Nothing when the decoder is
@@ -300,7 +300,7 @@ impl RequestDecoder {
         buf: &'a [u8],
         limits: &Limits,
         max: usize,
-        mut f: impl FnMut(&'a [u8], Option<&'a [u8]>),
+        mut f: impl FnMut(&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>),
     ) {
         if self.remaining != 0 || self.scanned != 0 {
             return;
@@ -313,7 +313,7 @@ impl RequestDecoder {
             };
             let arg = |i: usize| self.spans.get(i).map(|&(s, e)| &rest[s..e]);
             if let Some(name) = arg(0) {
-                f(name, arg(1));
+                f(name, arg(1), arg(2));
             }
             at += len;
         }
@@ -703,18 +703,20 @@ mod tests {
         input.extend(b"*2\r\n$3\r\nGET\r\n$2\r\nk");
         let mut seen = Vec::new();
         let mut decoder = RequestDecoder::new();
-        decoder.peek_ahead(&input, &limits(), 8, |name, first| {
-            seen.push((name.to_vec(), first.map(<[u8]>::to_vec)));
+        decoder.peek_ahead(&input, &limits(), 8, |name, first, second| {
+            let owned = |a: Option<&[u8]>| a.map(<[u8]>::to_vec);
+            seen.push((name.to_vec(), owned(first), owned(second)));
         });
-        let want: Vec<(Vec<u8>, Option<Vec<u8>>)> = vec![
-            (b"SET".to_vec(), Some(b"k1".to_vec())),
-            (b"PING".to_vec(), None),
-            (b"GET".to_vec(), Some(b"k2".to_vec())),
+        type Seen = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+        let want: Vec<Seen> = vec![
+            (b"SET".to_vec(), Some(b"k1".to_vec()), Some(b"v".to_vec())),
+            (b"PING".to_vec(), None, None),
+            (b"GET".to_vec(), Some(b"k2".to_vec()), None),
         ];
         assert_eq!(seen, want);
         // At most `max`, and the decoder then decodes from the start.
         let mut count = 0;
-        decoder.peek_ahead(&input, &limits(), 2, |_, _| count += 1);
+        decoder.peek_ahead(&input, &limits(), 2, |_, _, _| count += 1);
         assert_eq!(count, 2);
         let mut buf = BytesMut::from(&input[..]);
         let mut args = Vec::new();
@@ -731,7 +733,7 @@ mod tests {
         );
         partial.extend_from_slice(&multibulk(&[b"GET", b"k"]));
         let mut any = false;
-        decoder.peek_ahead(&partial, &limits(), 8, |_, _| any = true);
+        decoder.peek_ahead(&partial, &limits(), 8, |_, _, _| any = true);
         assert!(!any);
     }
 

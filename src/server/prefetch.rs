@@ -25,7 +25,9 @@ const BATCH: usize = 32;
 /// of `buf` that lives on this shard.
 pub fn pipeline(conn: &Conn, decoder: &mut RequestDecoder, buf: &[u8], limits: &Limits) {
     let mut keys = Keys::new(&conn.ctx);
-    decoder.peek_ahead(buf, limits, BATCH, |name, first| keys.offer(name, first));
+    decoder.peek_ahead(buf, limits, BATCH, |name, first, second| {
+        keys.offer(name, first, second)
+    });
     keys.fetch(conn.client.db.get());
 }
 
@@ -66,7 +68,8 @@ pub fn hops(ctx: &ShardCtx, batch: &[MeshMsg]) {
         {
             if *db.get_or_insert(*d) == *d {
                 if let Some(name) = argv.first() {
-                    keys.offer(name, argv.get(1).map(|k| &k[..]));
+                    let arg = |i: usize| argv.get(i).map(|a| &a[..]);
+                    keys.offer(name, arg(1), arg(2));
                 }
             }
         }
@@ -76,12 +79,36 @@ pub fn hops(ctx: &ShardCtx, batch: &[MeshMsg]) {
     }
 }
 
+/// Set and hash commands whose argument after the key is a member or field
+/// they look up: a pipeline of them (one big set or hash, as
+/// `redis-benchmark -t sadd,hset` sends) misses in the members' table, not
+/// in the keyspace.
+fn member_after_key(name: &str) -> bool {
+    matches!(
+        name,
+        "sadd"
+            | "srem"
+            | "sismember"
+            | "smismember"
+            | "hset"
+            | "hsetnx"
+            | "hget"
+            | "hmget"
+            | "hexists"
+            | "hdel"
+            | "hincrby"
+            | "hincrbyfloat"
+            | "hstrlen"
+    )
+}
+
 /// The (name, first argument) of the commands offered for one prefetch;
 /// which of them to fetch is decided only once there are several, so a
 /// lone unpipelined command costs no lookup and no slot hash here.
 struct Keys<'a> {
     ctx: &'a ShardCtx,
-    cmds: [(&'a [u8], &'a [u8]); BATCH],
+    /// (name, key, the argument after the key or empty).
+    cmds: [(&'a [u8], &'a [u8], &'a [u8]); BATCH],
     n: usize,
     /// Commands offered, with or without an argument.
     seen: usize,
@@ -91,16 +118,16 @@ impl<'a> Keys<'a> {
     fn new(ctx: &'a ShardCtx) -> Self {
         Keys {
             ctx,
-            cmds: [(&[], &[]); BATCH],
+            cmds: [(&[], &[], &[]); BATCH],
             n: 0,
             seen: 0,
         }
     }
 
-    fn offer(&mut self, name: &'a [u8], first: Option<&'a [u8]>) {
+    fn offer(&mut self, name: &'a [u8], first: Option<&'a [u8]>, second: Option<&'a [u8]>) {
         self.seen += 1;
         if let (Some(key), true) = (first, self.n < BATCH) {
-            self.cmds[self.n] = (name, key);
+            self.cmds[self.n] = (name, key, second.unwrap_or_default());
             self.n += 1;
         }
     }
@@ -114,8 +141,9 @@ impl<'a> Keys<'a> {
         }
         let ctx = self.ctx;
         let mut keys: [(usize, &[u8]); BATCH] = [(0, &[]); BATCH];
-        let mut n = 0;
-        for &(name, key) in &self.cmds[..self.n] {
+        let mut members: [(usize, &[u8], &[u8]); BATCH] = [(0, &[], &[]); BATCH];
+        let (mut n, mut m) = (0, 0);
+        for &(name, key, second) in &self.cmds[..self.n] {
             let Some(spec) = lookup(name) else { continue };
             if !matches!(spec.handler, Handler::Keyed(_))
                 || spec.keys.0 != 1
@@ -129,10 +157,15 @@ impl<'a> Keys<'a> {
             }
             keys[n] = (slot.index(), key);
             n += 1;
+            if !second.is_empty() && member_after_key(spec.name) {
+                members[m] = (slot.index(), key, second);
+                m += 1;
+            }
         }
         let shard = ctx.shard.borrow();
         if let Some(db) = shard.dbs.get(db) {
             db.prefetch(&keys[..n]);
+            db.prefetch_members(&members[..m]);
         }
     }
 }

@@ -205,6 +205,14 @@ impl Hash {
         self.pairs().iter().map(|(f, v)| (f, v))
     }
 
+    /// Looks `field` up and forgets the answer: brings its lines into the
+    /// caches before a pipelined command needs them (`Db::prefetch_members`).
+    pub fn prefetch(&self, field: &[u8]) {
+        if let Repr::Table(t) = &self.repr {
+            std::hint::black_box(t.position(field));
+        }
+    }
+
     fn position(&self, field: &[u8]) -> Option<usize> {
         match &self.repr {
             Repr::Listpack { pairs, .. } => pairs.iter().position(|(f, _)| f.as_ref() == field),

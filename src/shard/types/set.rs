@@ -313,6 +313,14 @@ impl Set {
         }
     }
 
+    /// Looks `m` up and forgets the answer: brings its lines into the
+    /// caches before a pipelined command needs them (`Db::prefetch_members`).
+    pub fn prefetch(&self, m: &[u8]) {
+        if let Repr::Table(t) = &self.repr {
+            std::hint::black_box(t.position(m));
+        }
+    }
+
     /// Adds `m` (`setTypeAdd`); false when it was already a member. An
     /// intset converts on a non-integer, or when it grows past `max_intset`.
     pub fn add(&mut self, m: &[u8], max_intset: usize) -> bool {
