@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::commands::table::{flags, CommandSpec, Handler};
 use crate::protocol::{Limits, RequestDecoder};
-use crate::shard::db::Db;
+use crate::shard::db::{Db, Prefetch};
 
 use super::connection::Conn;
 use super::context::ShardCtx;
@@ -39,19 +39,24 @@ pub fn command(db: &Db, spec: &CommandSpec, argv: &[Bytes]) {
     if first == last {
         return;
     }
-    let mut keys: [(usize, &[u8]); BATCH] = [(0, &[]); BATCH];
+    let mut keys: [Prefetch; BATCH] = [(0, &[], None); BATCH];
     let mut n = 0;
     for k in spec
         .key_indexes(argv)
         .filter_map(|i| argv.get(i))
         .take(BATCH)
     {
-        keys[n] = (key_hash_slot(k).index(), k);
+        keys[n].1 = k;
         n += 1;
     }
-    if n > 1 {
-        db.prefetch(&keys[..n]);
+    // One key (DEL k, MGET k) has nothing to overlap with: no slot hash.
+    if n < 2 {
+        return;
     }
+    for k in &mut keys[..n] {
+        k.0 = key_hash_slot(k.1).index();
+    }
+    db.prefetch(&keys[..n]);
 }
 
 /// The same for a batch of hops from another shard: the commands it runs
@@ -102,13 +107,20 @@ fn member_after_key(name: &str) -> bool {
     )
 }
 
-/// The (name, first argument) of the commands offered for one prefetch;
-/// which of them to fetch is decided only once there are several, so a
-/// lone unpipelined command costs no lookup and no slot hash here.
+/// A command offered for prefetch: its name, key and the argument after it.
+#[derive(Clone, Copy)]
+struct Offered<'a> {
+    name: &'a [u8],
+    key: &'a [u8],
+    after: Option<&'a [u8]>,
+}
+
+/// The commands offered for one prefetch; which of them to fetch is
+/// decided only once there are several, so a lone unpipelined command
+/// costs no lookup and no slot hash here.
 struct Keys<'a> {
     ctx: &'a ShardCtx,
-    /// (name, key, the argument after the key or empty).
-    cmds: [(&'a [u8], &'a [u8], &'a [u8]); BATCH],
+    cmds: [Offered<'a>; BATCH],
     n: usize,
     /// Commands offered, with or without an argument.
     seen: usize,
@@ -118,7 +130,11 @@ impl<'a> Keys<'a> {
     fn new(ctx: &'a ShardCtx) -> Self {
         Keys {
             ctx,
-            cmds: [(&[], &[], &[]); BATCH],
+            cmds: [Offered {
+                name: &[],
+                key: &[],
+                after: None,
+            }; BATCH],
             n: 0,
             seen: 0,
         }
@@ -127,7 +143,11 @@ impl<'a> Keys<'a> {
     fn offer(&mut self, name: &'a [u8], first: Option<&'a [u8]>, second: Option<&'a [u8]>) {
         self.seen += 1;
         if let (Some(key), true) = (first, self.n < BATCH) {
-            self.cmds[self.n] = (name, key, second.unwrap_or_default());
+            self.cmds[self.n] = Offered {
+                name,
+                key,
+                after: second,
+            };
             self.n += 1;
         }
     }
@@ -140,10 +160,9 @@ impl<'a> Keys<'a> {
             return;
         }
         let ctx = self.ctx;
-        let mut keys: [(usize, &[u8]); BATCH] = [(0, &[]); BATCH];
-        let mut members: [(usize, &[u8], &[u8]); BATCH] = [(0, &[], &[]); BATCH];
-        let (mut n, mut m) = (0, 0);
-        for &(name, key, second) in &self.cmds[..self.n] {
+        let mut keys: [Prefetch; BATCH] = [(0, &[], None); BATCH];
+        let mut n = 0;
+        for &Offered { name, key, after } in &self.cmds[..self.n] {
             let Some(spec) = lookup(name) else { continue };
             if !matches!(spec.handler, Handler::Keyed(_))
                 || spec.keys.0 != 1
@@ -155,17 +174,13 @@ impl<'a> Keys<'a> {
             if ctx.nshards() > 1 && ctx.slots.shard_of_slot(slot).0 != ctx.id.0 {
                 continue;
             }
-            keys[n] = (slot.index(), key);
+            let member = after.filter(|_| member_after_key(spec.name));
+            keys[n] = (slot.index(), key, member);
             n += 1;
-            if !second.is_empty() && member_after_key(spec.name) {
-                members[m] = (slot.index(), key, second);
-                m += 1;
-            }
         }
         let shard = ctx.shard.borrow();
         if let Some(db) = shard.dbs.get(db) {
             db.prefetch(&keys[..n]);
-            db.prefetch_members(&members[..m]);
         }
     }
 }

@@ -215,6 +215,10 @@ fn table_index(scratch: bool, key: &[u8]) -> usize {
     }
 }
 
+/// One key for `Db::prefetch`: its slot, the key, and the member or field
+/// the command looks up in it, if any.
+pub type Prefetch<'a> = (usize, &'a [u8], Option<&'a [u8]>);
+
 impl Db {
     pub fn new() -> Db {
         Db {
@@ -351,72 +355,36 @@ impl Db {
         self.put(&k, Some(key), entry, now)
     }
 
-    /// Brings what the coming lookups of `keys` (each with its slot) will
-    /// touch into the CPU caches: the slot's table header, the probed
-    /// control bytes and bucket, the stored key and a string's bytes. Two
+    /// Brings what the coming lookups of `keys` (each with its slot, and the
+    /// member or field the command looks up in it, if any) will touch into
+    /// the CPU caches: the slot's table header, the probed control bytes and
+    /// bucket, the stored key, and a string's bytes or, for a set or a hash,
+    /// the member's lines in its table (looked up and forgotten). Two
     /// passes, so the loads of different keys overlap instead of each
     /// lookup waiting out its own chain of misses (the pipelined case, where
     /// the keys of a whole batch are known up front). Changes nothing: no
     /// expiry, no hit/miss count, no snapshot guard.
-    pub fn prefetch(&self, keys: &[(usize, &[u8])]) {
+    pub fn prefetch(&self, keys: &[Prefetch<'_>]) {
         if self.s.scratch || self.s.tables.is_empty() {
             return;
         }
-        for &(slot, _) in keys {
+        for &(slot, _, _) in keys {
             if let Some(t) = self.s.tables.get(slot) {
                 prefetch_line(std::ptr::from_ref(t).cast());
             }
         }
-        for &(slot, key) in keys {
+        for &(slot, key, member) in keys {
             let Some(t) = self.s.tables.get(slot) else {
                 continue;
             };
             let hash = self.s.hasher.hash_one(key);
-            let found = t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key);
-            if let Some((
-                _,
-                _,
-                Entry {
-                    value: Value::Str(StrValue::Raw(b)),
-                    ..
-                },
-            )) = found
-            {
-                prefetch_line(b.as_ptr());
-            }
-        }
-    }
-
-    /// For each (slot, key, member): when the key holds a set or a hash,
-    /// looks the member up in it, so the members' table lines the coming
-    /// commands touch are in the caches (`prefetch`'s second pass, one level
-    /// down). Changes nothing.
-    pub fn prefetch_members(&self, members: &[(usize, &[u8], &[u8])]) {
-        if self.s.scratch || self.s.tables.is_empty() {
-            return;
-        }
-        for &(slot, key, member) in members {
-            let Some(t) = self.s.tables.get(slot) else {
+            let Some((_, _, e)) = t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key) else {
                 continue;
             };
-            let hash = self.s.hasher.hash_one(key);
-            match t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key) {
-                Some((
-                    _,
-                    _,
-                    Entry {
-                        value: Value::Set(s),
-                        ..
-                    },
-                )) => s.prefetch(member),
-                Some((
-                    _,
-                    _,
-                    Entry {
-                        value: Value::Hash(h),
-                        ..
-                    },
-                )) => h.prefetch(member),
+            match (&e.value, member) {
+                (Value::Str(StrValue::Raw(b)), _) => prefetch_line(b.as_ptr()),
+                (Value::Set(s), Some(m)) => s.prefetch(m),
+                (Value::Hash(h), Some(m)) => h.prefetch(m),
                 _ => {}
             }
         }
@@ -820,16 +788,11 @@ mod tests {
         );
         db.insert(b"str", s("1"), 0, 1000);
         let slot = |k: &[u8]| key_hash_slot(k).index();
-        let keys: Vec<(usize, &[u8])> = [b"s".as_slice(), b"h", b"str", b"none"]
+        let keys: Vec<Prefetch> = [b"s".as_slice(), b"h", b"str", b"none"]
             .into_iter()
-            .map(|k| (slot(k), k))
-            .collect();
-        let asks: Vec<(usize, &[u8], &[u8])> = keys
-            .iter()
-            .flat_map(|&(sl, k)| [(sl, k, b"m7".as_slice()), (sl, k, b"absent".as_slice())])
+            .flat_map(|k| [None, Some(b"m7".as_slice()), Some(b"absent")].map(|m| (slot(k), k, m)))
             .collect();
         db.prefetch(&keys);
-        db.prefetch_members(&asks);
         assert_eq!(db.len(), 3);
         assert_eq!((db.stats().hits, db.stats().misses), (0, 0));
         let Some(Entry {

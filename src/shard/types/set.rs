@@ -314,7 +314,7 @@ impl Set {
     }
 
     /// Looks `m` up and forgets the answer: brings its lines into the
-    /// caches before a pipelined command needs them (`Db::prefetch_members`).
+    /// caches before a pipelined command needs them (`Db::prefetch`).
     pub fn prefetch(&self, m: &[u8]) {
         if let Repr::Table(t) = &self.repr {
             std::hint::black_box(t.position(m));
