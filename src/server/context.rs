@@ -763,12 +763,7 @@ impl ShardCtx {
                 s.commands = self.commands.get();
                 s.connections = self.connections.get();
                 s.rejected = self.rejected.get();
-                s.clients = self
-                    .clients
-                    .borrow()
-                    .values()
-                    .filter(|c| !c.closing.get())
-                    .count() as u64;
+                s.clients = self.clients.borrow().len() as u64;
                 s.blocked_clients = self
                     .clients
                     .borrow()
@@ -785,8 +780,6 @@ impl ShardCtx {
                     .clients
                     .borrow()
                     .values()
-                    // Killed clients are gone (see ClientKill).
-                    .filter(|c| !c.closing.get())
                     .filter(|c| ids.is_empty() || ids.contains(&c.id))
                     .filter(|c| pubsub.is_none_or(|p| p == c.pubsub.is_active()))
                     .map(|c| c.info_line(now))
@@ -799,13 +792,16 @@ impl ShardCtx {
                     .clients
                     .borrow()
                     .values()
-                    // A killed client is gone at once, as Redis frees it in
-                    // CLIENT KILL; its task may not have seen the hang-up yet.
-                    .filter(|c| !c.closing.get() && filter.matches(c, now))
+                    .filter(|c| filter.matches(c, now))
                     .cloned()
                     .collect();
+                // Gone from the table at once, as Redis frees a killed
+                // client inside CLIENT KILL (CLIENT LIST, INFO, a second
+                // KILL no longer see it); its task sees the hang-up later.
+                let mut table = self.clients.borrow_mut();
                 for c in &victims {
                     c.kill();
+                    table.remove(&c.id);
                 }
                 ShardReply::Count(victims.len() as u64)
             }
