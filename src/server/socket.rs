@@ -1,5 +1,6 @@
 //! Client sockets and their readiness: one epoll instance per shard.
-//! Owned by: each shard (`ShardCtx::poller`); runs on: that shard.
+//! Owned by: each shard (made in `boot::shard_main`, shared by its listeners
+//! and their connections); runs on: that shard.
 //!
 //! Why not glommio's `TcpStream`: after every read that leaves the socket
 //! empty it arms a one-shot io_uring poll, so each request of an
