@@ -443,7 +443,13 @@ impl ShardCtx {
         let mut pending = Vec::with_capacity(cmds.len());
         let mut clock = 0;
         self.tick();
-        for mut argv in cmds {
+        // Prefetched a window at a time, as a client's pipeline is.
+        let mut cmds = cmds.into_iter();
+        loop {
+            if pending.len() % super::prefetch::BATCH == 0 {
+                super::prefetch::commands(self, conn.client.db.get(), cmds.as_slice());
+            }
+            let Some(mut argv) = cmds.next() else { break };
             pending.push(crate::commands::dispatch::dispatch(&conn, &mut argv, &mut clock).await);
         }
         for p in pending {

@@ -516,12 +516,17 @@ impl Mesh {
     }
 }
 
-/// What a receiver calls with each incoming batch before serving it.
+/// What a receiver calls before serving each window of an incoming batch,
+/// with the rest of the batch: it looks at no more than the first
+/// `PREFETCH_WINDOW` messages.
 pub type Prefetch = Rc<dyn Fn(&[MeshMsg])>;
+
+/// Messages served between two prefetch calls.
+pub const PREFETCH_WINDOW: usize = crate::server::prefetch::BATCH;
 
 /// Starts, on the current executor, one flusher and one receiver task per
 /// peer. `serve` handles each incoming request; `prefetch` sees each
-/// incoming batch first (`server::prefetch::hops` on a shard).
+/// window of an incoming batch first (`server::prefetch::hops` on a shard).
 pub fn start(
     mesh: Rc<Mesh>,
     senders: Senders<Vec<MeshMsg>>,
@@ -560,8 +565,17 @@ pub fn start(
         let (mesh, serve, prefetch) = (mesh.clone(), serve.clone(), prefetch.clone());
         glommio::spawn_local(async move {
             while let Some(batch) = rx.recv().await {
-                prefetch(&batch);
-                for msg in batch {
+                // A big batch (a replica's stream, many pipelines at once)
+                // is prefetched a window at a time, each just before its
+                // turn: lines fetched for all of it would be evicted again.
+                let mut msgs = batch.into_iter();
+                let mut served = 0usize;
+                loop {
+                    if served % PREFETCH_WINDOW == 0 {
+                        prefetch(msgs.as_slice());
+                    }
+                    let Some(msg) = msgs.next() else { break };
+                    served += 1;
                     match msg {
                         MeshMsg::Request { id, req } => {
                             let to = if id == 0 {

@@ -19,7 +19,7 @@ use super::hop::{MeshMsg, ShardRequest};
 
 /// Most commands looked ahead at: enough for `-P 16` and beyond, few enough
 /// that the first prefetched lines are still cached when their turn comes.
-const BATCH: usize = 32;
+pub const BATCH: usize = 32;
 
 /// Prefetches the first key of each single-key-first command at the front
 /// of `buf` that lives on this shard.
@@ -82,6 +82,19 @@ pub fn hops(ctx: &ShardCtx, batch: &[MeshMsg]) {
     if let Some(db) = db {
         keys.fetch(db);
     }
+}
+
+/// The same for commands already split into arguments (a replica applying
+/// its master's stream): the first `BATCH` of `cmds`, in database `db`.
+pub fn commands(ctx: &ShardCtx, db: usize, cmds: &[Vec<Bytes>]) {
+    let mut keys = Keys::new(ctx);
+    for argv in cmds.iter().take(BATCH) {
+        if let Some(name) = argv.first() {
+            let arg = |i: usize| argv.get(i).map(|a| &a[..]);
+            keys.offer(name, arg(1), arg(2));
+        }
+    }
+    keys.fetch(db);
 }
 
 /// Set and hash commands whose argument after the key is a member or field
