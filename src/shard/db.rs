@@ -378,9 +378,14 @@ impl Db {
                 continue;
             };
             let hash = self.s.hasher.hash_one(key);
-            let Some((_, _, e)) = t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key) else {
+            let Some(bucket) = t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key) else {
                 continue;
             };
+            // A bucket spans several lines; the find touched its head, and
+            // overwriting the entry reads its tail too.
+            let tail = std::ptr::from_ref(bucket).cast::<u8>();
+            prefetch_line(tail.wrapping_add(std::mem::size_of_val(bucket) - 1));
+            let e = &bucket.2;
             match (&e.value, member) {
                 (Value::Str(StrValue::Raw(b)), _) => prefetch_line(b.as_ptr()),
                 (Value::Set(s), Some(m)) => s.prefetch(m),
