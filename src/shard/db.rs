@@ -382,9 +382,13 @@ impl Db {
                 continue;
             };
             // A bucket spans several lines; the find touched its head, and
-            // overwriting the entry reads its tail too.
-            let tail = std::ptr::from_ref(bucket).cast::<u8>();
-            prefetch_line(tail.wrapping_add(std::mem::size_of_val(bucket) - 1));
+            // overwriting the entry reads the rest too.
+            let head = std::ptr::from_ref(bucket).cast::<u8>();
+            let mut off = 64 - (head as usize & 63);
+            while off < std::mem::size_of_val(bucket) {
+                prefetch_line(head.wrapping_add(off));
+                off += 64;
+            }
             let e = &bucket.2;
             match (&e.value, member) {
                 (Value::Str(StrValue::Raw(b)), _) => prefetch_line(b.as_ptr()),
