@@ -18,10 +18,34 @@ use super::snapshot::SlotSaver;
 use super::value::{Entry, StrValue, Value};
 use crate::cluster::slot::{key_hash_slot, SLOTS};
 
-/// One slot's keys, as (hash, key, entry). `HashTable` (not `HashMap`) so one
-/// probe can find an entry, check its deadline and remove it or hand it out;
-/// the stored hash makes growth rehash without touching the keys.
-type Table = HashTable<(u64, Bytes, Entry)>;
+/// One slot's keys. `HashTable` (not `HashMap`) so one probe can find an
+/// entry, check its deadline and remove it or hand it out. Its buckets hold
+/// pointers, not the nodes: a slot's table is a power of two of buckets and
+/// often under half full, and 8 empty bytes cost far less than an empty
+/// node (as Redis's dict buckets point at their dictEntry).
+type Table = HashTable<Box<Node>>;
+
+/// A key and its entry: 96 bytes, one allocator size class. The key's hash
+/// is not kept: the table's tag byte already rules out all but about one
+/// in 128 other keys, and growth, which rehashes, is rare.
+struct Node {
+    key: Bytes,
+    entry: Entry,
+}
+
+const _: () = assert!(std::mem::size_of::<Node>() <= 96);
+
+impl Node {
+    #[inline]
+    fn is(&self, key: &[u8]) -> bool {
+        self.key.as_ref() == key
+    }
+
+    #[inline]
+    fn pair(&self) -> (&Bytes, &Entry) {
+        (&self.key, &self.entry)
+    }
+}
 
 /// Hit/miss/expiry counters for INFO stats.
 #[derive(Clone, Copy, Debug, Default)]
@@ -122,8 +146,8 @@ impl Space {
         let idx = table_index(self.scratch, key);
         if self.snap.as_ref().is_some_and(|s| !s.is_done(idx)) {
             let expiring = self.tables.get(idx).and_then(|t| {
-                t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key)
-                    .map(|(_, _, e)| is_expired(e, now))
+                t.find(hash, |n| n.is(key))
+                    .map(|n| is_expired(&n.entry, now))
             });
             if expiring == Some(true) {
                 self.guard(idx);
@@ -131,10 +155,13 @@ impl Space {
         }
         let table = self.tables.get_mut(idx)?;
         let watched = &mut self.watched;
-        match table.find_entry(hash, |(h, k, _)| *h == hash && k.as_ref() == key) {
+        match table.find_entry(hash, |n| n.is(key)) {
             Err(_) => None,
-            Ok(occ) if is_expired(&occ.get().2, now) => {
-                let ((_, k, e), _) = occ.remove();
+            Ok(occ) if is_expired(&occ.get().entry, now) => {
+                let (node, _) = occ.remove();
+                let Node {
+                    key: k, entry: e, ..
+                } = *node;
                 self.len -= 1;
                 self.deadlines.remove(&(e.expire_at, k.clone()));
                 self.expired += 1;
@@ -148,7 +175,7 @@ impl Space {
                 }
                 None
             }
-            Ok(occ) => Some(&mut occ.into_mut().2),
+            Ok(occ) => Some(&mut occ.into_mut().entry),
         }
     }
 }
@@ -161,7 +188,7 @@ impl Space {
         if let Some(s) = self.snap.as_deref_mut() {
             if !s.is_done(idx) {
                 let entries = self.tables.get(idx).into_iter().flat_map(|t| t.iter());
-                s.save_early(idx, entries.map(|(_, k, e)| (k, e)));
+                s.save_early(idx, entries.map(|n| n.pair()));
             }
         }
     }
@@ -378,18 +405,19 @@ impl Db {
                 continue;
             };
             let hash = self.s.hasher.hash_one(key);
-            let Some(bucket) = t.find(hash, |(h, k, _)| *h == hash && k.as_ref() == key) else {
+            let Some(node) = t.find(hash, |n| n.is(key)) else {
                 continue;
             };
-            // A bucket spans several lines; the find touched its head, and
+            // A node spans several lines; the find touched its head, and
             // overwriting the entry reads the rest too.
-            let head = std::ptr::from_ref(bucket).cast::<u8>();
+            let node: &Node = node;
+            let head = std::ptr::from_ref(node).cast::<u8>();
             let mut off = 64 - (head as usize & 63);
-            while off < std::mem::size_of_val(bucket) {
+            while off < std::mem::size_of::<Node>() {
                 prefetch_line(head.wrapping_add(off));
                 off += 64;
             }
-            let e = &bucket.2;
+            let e = &node.entry;
             match (&e.value, member) {
                 (Value::Str(StrValue::Raw(b)), _) => prefetch_line(b.as_ptr()),
                 (Value::Set(s), Some(m)) => s.prefetch(m),
@@ -406,23 +434,20 @@ impl Db {
         let hash = self.s.hasher.hash_one(key);
         let idx = self.table_index(key);
         self.s.guard(idx);
-        let table = &mut self.s.tables[idx];
+        let (table, hasher) = (&mut self.s.tables[idx], &self.s.hasher);
         let new_deadline = entry.expire_at;
-        let (old, stored) = match table.entry(
-            hash,
-            |(h, k, _)| *h == hash && k.as_ref() == key,
-            |(h, _, _)| *h,
-        ) {
+        let rehash = |n: &Box<Node>| hasher.hash_one(&n.key[..]);
+        let (old, stored) = match table.entry(hash, |n| n.is(key), rehash) {
             Slot::Occupied(mut occ) => {
-                let (_, k, e) = occ.get_mut();
-                let old = std::mem::replace(e, entry);
-                let k = (new_deadline != 0 || old.expire_at != 0).then(|| k.clone());
+                let node = occ.get_mut();
+                let old = std::mem::replace(&mut node.entry, entry);
+                let k = (new_deadline != 0 || old.expire_at != 0).then(|| node.key.clone());
                 (Some(old), k)
             }
             Slot::Vacant(vac) => {
                 let k = owned.unwrap_or_else(|| Bytes::copy_from_slice(key));
                 let stored = (new_deadline != 0).then(|| k.clone());
-                vac.insert((hash, k, entry));
+                vac.insert(Box::new(Node { key: k, entry }));
                 (None, stored)
             }
         };
@@ -457,10 +482,11 @@ impl Db {
         let hash = self.s.hasher.hash_one(key);
         let idx = self.table_index(key);
         let table = self.s.tables.get_mut(idx)?;
-        let occ = table
-            .find_entry(hash, |(h, k, _)| *h == hash && k.as_ref() == key)
-            .ok()?;
-        let ((_, k, e), _) = occ.remove();
+        let occ = table.find_entry(hash, |n| n.is(key)).ok()?;
+        let (node, _) = occ.remove();
+        let Node {
+            key: k, entry: e, ..
+        } = *node;
         self.s.len -= 1;
         if e.expire_at != 0 {
             self.s.deadlines.remove(&(e.expire_at, k.clone()));
@@ -515,7 +541,7 @@ impl Db {
     /// Calls `f` on every live entry (DEBUG DIGEST).
     pub fn for_each(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
         for t in &self.s.tables {
-            for (_, k, e) in t.iter() {
+            for (k, e) in t.iter().map(|n| n.pair()) {
                 if !is_expired(e, now) {
                     f(k, e);
                 }
@@ -527,7 +553,7 @@ impl Db {
     pub fn keys(&self, now: u64, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> Vec<Bytes> {
         let mut out = Vec::new();
         for t in &self.s.tables {
-            for (_, k, e) in t.iter() {
+            for (k, e) in t.iter().map(|n| n.pair()) {
                 if !is_expired(e, now) && keep(k, e) {
                     out.push(k.clone());
                 }
@@ -547,8 +573,8 @@ impl Db {
             return Vec::new();
         };
         t.iter()
-            .filter(|(_, k, e)| !is_expired(e, now) && keep(k, e))
-            .map(|(_, k, _)| k.clone())
+            .filter(|n| !is_expired(&n.entry, now) && keep(&n.key, &n.entry))
+            .map(|n| n.key.clone())
             .collect()
     }
 
@@ -567,7 +593,7 @@ impl Db {
             let candidate = match self.s.tables.get(i) {
                 Some(t) if !t.is_empty() => {
                     let pick = (seed >> 16) as usize % t.len();
-                    t.iter().nth(pick).map(|(_, k, _)| k.clone())
+                    t.iter().nth(pick).map(|n| n.key.clone())
                 }
                 _ => None,
             };
@@ -694,7 +720,7 @@ impl Db {
         while slot < SLOTS && out.len() - start < max {
             if !snap.is_done(slot) {
                 let entries = self.s.tables.get(slot).into_iter().flat_map(|t| t.iter());
-                keys += snap.save_into(slot, entries.map(|(_, k, e)| (k, e)), out);
+                keys += snap.save_into(slot, entries.map(|n| n.pair()), out);
             }
             slot += 1;
         }
@@ -730,7 +756,14 @@ impl Db {
     pub fn approx_memory(&self) -> usize {
         const SAMPLE: usize = 1024;
         let (mut seen, mut bytes) = (0usize, 0usize);
-        for (_, k, e) in self.s.tables.iter().flat_map(|t| t.iter()).take(SAMPLE) {
+        for (k, e) in self
+            .s
+            .tables
+            .iter()
+            .flat_map(|t| t.iter())
+            .take(SAMPLE)
+            .map(|n| n.pair())
+        {
             seen += 1;
             bytes += k.len() + e.value.approx_size() + 56;
         }

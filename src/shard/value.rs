@@ -23,8 +23,9 @@ pub enum StrValue {
     /// Redis's `embstr` up to 44 bytes, an exact-size `raw` sds above.
     Raw(Bytes),
     /// A string built or grown in place by APPEND / SETRANGE / SETBIT /
-    /// BITOP (always `raw`), with the size Redis's sds would have.
-    Buf(Vec<u8>, memory::Sds),
+    /// BITOP (always `raw`), with the size Redis's sds would have. Boxed,
+    /// so the common strings above keep every key's entry small.
+    Buf(Box<(Vec<u8>, memory::Sds)>),
 }
 
 impl StrValue {
@@ -43,14 +44,14 @@ impl StrValue {
     /// SETBIT and BITOP create.
     pub fn new_buf(v: Vec<u8>) -> StrValue {
         let sds = memory::Sds::exact(v.len());
-        StrValue::Buf(v, sds)
+        StrValue::Buf(Box::new((v, sds)))
     }
 
     pub fn to_bytes(&self) -> Bytes {
         match self {
             StrValue::Int(i) => Bytes::from(i.to_string()),
             StrValue::Raw(b) => b.clone(),
-            StrValue::Buf(v, _) => Bytes::copy_from_slice(v),
+            StrValue::Buf(b) => Bytes::copy_from_slice(&b.0),
         }
     }
 
@@ -63,7 +64,7 @@ impl StrValue {
                 scratch
             }
             StrValue::Raw(b) => b,
-            StrValue::Buf(v, _) => v,
+            StrValue::Buf(b) => &b.0,
         }
     }
 
@@ -79,7 +80,7 @@ impl StrValue {
                 s.len()
             }
             StrValue::Raw(b) => b.len(),
-            StrValue::Buf(v, _) => v.len(),
+            StrValue::Buf(b) => b.0.len(),
         }
     }
 
@@ -97,10 +98,11 @@ impl StrValue {
                 StrValue::Raw(b) if b.len() > EMBSTR_LIMIT => memory::Sds::trimmed(b.len()),
                 _ => memory::Sds::exact(v.len()),
             };
-            *self = StrValue::Buf(v, sds);
+            *self = StrValue::Buf(Box::new((v, sds)));
         }
         match self {
-            StrValue::Buf(v, sds) => {
+            StrValue::Buf(b) => {
+                let (v, sds) = &mut **b;
                 if len > v.len() {
                     sds.grow(v.len(), len);
                     v.resize(len, 0);
@@ -127,7 +129,7 @@ impl StrValue {
                 memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + b.len() + 1)
             }
             StrValue::Raw(b) => memory::ROBJ + memory::Sds::exact(b.len()).malloc_size(),
-            StrValue::Buf(_, sds) => memory::ROBJ + sds.malloc_size(),
+            StrValue::Buf(b) => memory::ROBJ + b.1.malloc_size(),
         }
     }
 

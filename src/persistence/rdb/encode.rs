@@ -111,7 +111,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
     match v {
         Value::Str(StrValue::Int(i)) => write_int_string(out, *i),
         Value::Str(StrValue::Raw(b)) => write_string(out, b, compress),
-        Value::Str(StrValue::Buf(b, _)) => write_string(out, b, compress),
+        Value::Str(StrValue::Buf(b)) => write_string(out, &b.0, compress),
         Value::List(l) => write_list(out, l, compress),
         Value::Set(s) => write_set(out, s, compress),
         Value::Hash(h) => write_hash(out, h, compress),

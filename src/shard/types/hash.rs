@@ -54,7 +54,7 @@ enum Repr {
         pairs: Vec<(Bytes, Bytes)>,
         bytes: usize,
     },
-    Table(Table),
+    Table(Box<Table>),
 }
 
 /// The `hashtable` encoding: pairs plus an index of their positions.
@@ -173,7 +173,7 @@ impl Hash {
             t.push(f, v);
         }
         Hash {
-            repr: Repr::Table(t),
+            repr: Repr::Table(Box::new(t)),
         }
     }
 

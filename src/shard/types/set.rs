@@ -35,7 +35,7 @@ pub struct Set {
 #[derive(Clone, Debug)]
 enum Repr {
     Ints(IntSet),
-    Table(Table),
+    Table(Box<Table>),
 }
 
 /// Redis's intset: sorted distinct integers. `width` is the bytes per entry
@@ -221,7 +221,7 @@ impl Set {
             Set::new_intset()
         } else {
             Set {
-                repr: Repr::Table(Table::with_capacity(1)),
+                repr: Repr::Table(Box::new(Table::with_capacity(1))),
             }
         }
     }
@@ -309,7 +309,7 @@ impl Set {
             for &v in &s.items {
                 t.push(Elem::Int(v).into_bytes());
             }
-            self.repr = Repr::Table(t);
+            self.repr = Repr::Table(Box::new(t));
         }
     }
 
