@@ -436,8 +436,8 @@ impl Db {
         self.s.guard(idx);
         let (table, hasher) = (&mut self.s.tables[idx], &self.s.hasher);
         let new_deadline = entry.expire_at;
-        let rehash = |n: &Box<Node>| hasher.hash_one(&n.key[..]);
-        let (old, stored) = match table.entry(hash, |n| n.is(key), rehash) {
+        let rehash = |n: &Node| hasher.hash_one(&n.key[..]);
+        let (old, stored) = match table.entry(hash, |n| n.is(key), |n| rehash(n)) {
             Slot::Occupied(mut occ) => {
                 let node = occ.get_mut();
                 let old = std::mem::replace(&mut node.entry, entry);
