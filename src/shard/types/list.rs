@@ -1,5 +1,5 @@
 //! The list value (Redis's `t_list.c` data side): a deque of element byte
-//! strings plus the bookkeeping Redis's memory reports need. Pure data type,
+//! strings, in chunks as Redis's quicklist is (`types::chunked`), plus the bookkeeping Redis's memory reports need. Pure data type,
 //! no RESP, no keyspace: key lookup, type checks, empty-list deletion and
 //! replies stay with `commands/list.rs`. Owned by: the shard whose keyspace
 //! holds the value. Every operation is total: out-of-range indexes are
@@ -8,9 +8,9 @@
 //! Elements are always copied out of request buffers on insertion, so a
 //! stored list never pins a network read buffer.
 
-use std::collections::VecDeque;
-
 use bytes::Bytes;
+
+use super::chunked::Chunked;
 
 use crate::persistence::rdb::listpack::entry_size as listpack_entry_size;
 use crate::shard::value::memory;
@@ -36,7 +36,7 @@ const QUICKLIST_NODE: usize = 40;
 /// (`lpEncode…` sizes plus back-lengths) so MEMORY USAGE needs no walk.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct List {
-    items: VecDeque<Bytes>,
+    items: Chunked<Bytes>,
     bytes: usize,
 }
 
@@ -71,7 +71,7 @@ impl List {
     pub fn from_items(items: Vec<Bytes>) -> List {
         let bytes = items.iter().map(|e| listpack_entry_size(e)).sum();
         List {
-            items: items.into(),
+            items: Chunked::from_vec(items),
             bytes,
         }
     }
@@ -159,7 +159,7 @@ impl List {
     /// Elements `start..=end` (Redis indexes), cheap clones.
     pub fn range(&self, start: i64, end: i64) -> Vec<Bytes> {
         match resolve_range(self.len(), start, end) {
-            Some((s, e)) => self.items.range(s..=e).cloned().collect(),
+            Some((s, e)) => self.items.iter_from(s).take(e - s + 1).cloned().collect(),
             None => Vec::new(),
         }
     }
@@ -184,27 +184,29 @@ impl List {
         let mut removed = 0;
         let n = self.items.len();
         let mut keep = vec![true; n];
-        let order: Box<dyn Iterator<Item = usize>> = if from_tail {
-            Box::new((0..n).rev())
+        let equal = |(_, x): &(usize, &Bytes)| x.as_ref() == e;
+        let matches: Box<dyn Iterator<Item = usize>> = if from_tail {
+            Box::new(
+                self.items
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .filter(equal)
+                    .map(|(i, _)| i),
+            )
         } else {
-            Box::new(0..n)
+            Box::new(self.items.iter().enumerate().filter(equal).map(|(i, _)| i))
         };
-        for i in order {
+        for i in matches {
             if limit != 0 && removed == limit {
                 break;
             }
-            if self.items.get(i).is_some_and(|x| x.as_ref() == e) {
-                keep[i] = false;
-                removed += 1;
-            }
+            keep[i] = false;
+            removed += 1;
         }
         if removed > 0 {
-            let mut i = 0;
-            self.items.retain(|_| {
-                let k = keep.get(i).copied().unwrap_or(true);
-                i += 1;
-                k
-            });
+            self.items
+                .retain_by_index(|i| keep.get(i).copied().unwrap_or(true));
             self.bytes = self.bytes.saturating_sub(removed * listpack_entry_size(e));
         }
         removed

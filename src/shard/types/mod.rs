@@ -1,5 +1,6 @@
 //! Pure operations on the value types (no keyspace access).
 
+pub mod chunked;
 pub mod hash;
 pub mod list;
 pub mod scan;
