@@ -34,7 +34,7 @@ fn hash_or_create<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<&'a mut Hash, C
 }
 
 fn bulk_or_nil(v: Option<&Bytes>) -> Reply {
-    v.map_or(Reply::Nil, |v| Reply::Bulk(v.clone()))
+    v.map_or(Reply::Nil, Reply::stored)
 }
 
 /// Field/value pairs as HRANDFIELD WITHVALUES answers them.

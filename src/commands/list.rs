@@ -132,7 +132,7 @@ pub fn lrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let start = parse_i64(&argv[2])?;
     let end = parse_i64(&argv[3])?;
     Ok(match ctx.read::<List>(&argv[1])? {
-        Some(l) => bulks(l.range(start, end)),
+        Some(l) => Reply::Array(l.range(start, end).map(Reply::stored).collect()),
         None => Reply::Array(Vec::new()),
     })
 }
@@ -144,7 +144,7 @@ pub fn lindex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         return Ok(Reply::Nil);
     };
     let index = parse_i64(&argv[2])?;
-    Ok(l.get(index).map_or(Reply::Nil, |e| Reply::Bulk(e.clone())))
+    Ok(l.get(index).map_or(Reply::Nil, Reply::stored))
 }
 
 /// LSET key index element (`lsetCommand`): no such key, then the index.

@@ -15,7 +15,11 @@ use crate::util::num;
 
 fn str_reply(v: Option<&StrValue>) -> Reply {
     match v {
-        Some(s) => Reply::Bulk(s.to_bytes()),
+        Some(StrValue::Raw(b)) => Reply::stored(b),
+        Some(s) => {
+            let mut scratch = Vec::new();
+            Reply::copied(s.as_slice(&mut scratch))
+        }
         None => Reply::Nil,
     }
 }

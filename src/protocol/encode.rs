@@ -28,6 +28,7 @@ pub fn encode(reply: &Reply, version: RespVersion, out: &mut BytesMut) {
         Reply::Integer(n) => put_int_line(out, b':', *n),
         // addReplyBulk / addReplyBulkCBuffer.
         Reply::Bulk(b) => put_bulk(out, b),
+        Reply::Inline(b) => put_bulk(out, b.as_bytes()),
         // addReplyNull.
         Reply::Nil => out.put_slice(if resp3 { b"_\r\n" } else { b"$-1\r\n" }),
         // addReplyNullArray: RESP3 has no null array, only the null type.

@@ -21,7 +21,7 @@ pub enum RespVersion {
 /// One reply, as built by a command handler. Each variant maps to one Redis
 /// `addReply*` function; the doc on each variant says how it is written in
 /// RESP2 and RESP3 (see `encode.rs`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Reply {
     /// `+OK` (`addReplyStatus`). Any `\r`/`\n` inside is written as `' '`
     /// so a status can never break framing.
@@ -33,6 +33,9 @@ pub enum Reply {
     Integer(i64),
     /// `$<len>\r\n<data>\r\n` (`addReplyBulk`).
     Bulk(Bytes),
+    /// The same, for a short string held in the reply itself: see
+    /// [`Reply::stored`]. Equal to the `Bulk` of the same bytes.
+    Inline(InlineBulk),
     /// Null bulk: RESP2 `$-1`, RESP3 `_` (`addReplyNull`).
     Nil,
     /// Null array: RESP2 `*-1`, RESP3 `_` (`addReplyNullArray`).
@@ -65,7 +68,92 @@ pub enum Reply {
     Raw(Bytes),
 }
 
+const _: () = assert!(std::mem::size_of::<Reply>() <= 40);
+
+/// Replies are equal when they encode the same, except that an `Inline` and
+/// a `Bulk` of the same bytes are equal too.
+impl PartialEq for Reply {
+    fn eq(&self, other: &Reply) -> bool {
+        use Reply::*;
+        match (self, other) {
+            (Bulk(_) | Inline(_), Bulk(_) | Inline(_)) => self.bulk_bytes() == other.bulk_bytes(),
+            (Simple(a), Simple(b)) | (Error(a), Error(b)) => a == b,
+            (BigNumber(a), BigNumber(b)) | (Raw(a), Raw(b)) => a == b,
+            (Integer(a), Integer(b)) => a == b,
+            (Nil, Nil) | (NilArray, NilArray) => true,
+            (Array(a), Array(b)) | (Set(a), Set(b)) | (Push(a), Push(b)) => a == b,
+            (Map(a), Map(b)) | (Pairs(a), Pairs(b)) => a == b,
+            (Double(a), Double(b)) => a == b,
+            (Bool(a), Bool(b)) => a == b,
+            (Verbatim(f, a), Verbatim(g, b)) => f == g && a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Longest bulk string a reply holds inline ([`Reply::Inline`]); the reply
+/// stays as small as with a `Bytes`.
+pub const INLINE_BULK: usize = 30;
+
+#[derive(Clone, Copy)]
+pub struct InlineBulk {
+    len: u8,
+    buf: [u8; INLINE_BULK],
+}
+
+impl InlineBulk {
+    /// `None` when `b` is longer than [`INLINE_BULK`].
+    pub fn new(b: &[u8]) -> Option<InlineBulk> {
+        let mut buf = [0u8; INLINE_BULK];
+        buf.get_mut(..b.len())?.copy_from_slice(b);
+        Some(InlineBulk {
+            len: b.len() as u8,
+            buf,
+        })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+impl fmt::Debug for InlineBulk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", Bytes::copy_from_slice(self.as_bytes()))
+    }
+}
+
 impl Reply {
+    /// A bulk string of a value the keyspace keeps (GET, HGET, LINDEX):
+    /// a short one is copied into the reply, a long one shared. Sharing a
+    /// short one would cost more than copying it: the first clone of a
+    /// `Bytes` the keyspace holds alone allocates a shared header, kept for
+    /// as long as the value lives (+32 bytes per key read), and every later
+    /// one is a reference count bumped and dropped.
+    pub fn stored(b: &Bytes) -> Reply {
+        match InlineBulk::new(b) {
+            Some(i) => Reply::Inline(i),
+            None => Reply::Bulk(b.clone()),
+        }
+    }
+
+    /// A bulk string copied from borrowed bytes, inline when short.
+    pub fn copied(b: &[u8]) -> Reply {
+        match InlineBulk::new(b) {
+            Some(i) => Reply::Inline(i),
+            None => Reply::Bulk(Bytes::copy_from_slice(b)),
+        }
+    }
+
+    /// The bytes of a `Bulk` or `Inline` reply.
+    pub fn bulk_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Reply::Bulk(b) => Some(b),
+            Reply::Inline(i) => Some(i.as_bytes()),
+            _ => None,
+        }
+    }
+
     /// `+OK`.
     pub fn ok() -> Reply {
         Reply::Simple(Bytes::from_static(b"OK"))
