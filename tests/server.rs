@@ -825,3 +825,34 @@ fn check_idle_timeout(shards: usize) {
     }
 }
 per_shards!(idle_timeout, super::check_idle_timeout);
+
+/// `THP_enabled` of a process's /proc status (0: PR_SET_THP_DISABLE is set).
+fn thp_enabled(pid: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .unwrap_or_else(|| panic!("no THP_enabled in /proc/{pid}/status (Linux 5.0+)"))
+        .trim()
+        .to_string()
+}
+
+/// `disable-thp yes`, the default: the server turns transparent huge pages
+/// off for itself (huge-page faults stall a shard for milliseconds); with
+/// `no` it keeps what it inherited.
+#[test]
+fn disable_thp_turns_huge_pages_off_for_the_process() {
+    let server = Server::start(1);
+    let mut c = Client::new(&server);
+    c.is(
+        "CONFIG GET disable-thp",
+        "*2\r\n$11\r\ndisable-thp\r\n$3\r\nyes\r\n",
+    );
+    assert_eq!(thp_enabled(&server.pid().to_string()), "0");
+    let kept = Server::start_with(1, &["--disable-thp", "no"]);
+    assert_eq!(
+        thp_enabled(&kept.pid().to_string()),
+        thp_enabled("self"),
+        "with disable-thp no the server keeps the THP setting it started with"
+    );
+}

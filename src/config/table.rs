@@ -338,7 +338,7 @@ pub static DIRECTIVES: &[Directive] = &[
     boolean("crash-log-enabled", None, NO, true),
     boolean("crash-memcheck-enabled", None, NO, true),
     boolean("use-exit-on-panic", None, HIDDEN, false),
-    boolean("disable-thp", None, IMMUTABLE, true),
+    boolean("disable-thp", None, IMMUTABLE, true).honoured(),
     boolean("cluster-allow-replica-migration", None, NO, true),
     boolean("replica-announced", None, NO, true),
     boolean("latency-tracking", None, NO, true),

@@ -106,6 +106,7 @@ pub fn start(config: Config) -> Result<(), String> {
     for name in config.ignored_in_use() {
         tracing::warn!("Config directive '{name}' is accepted but has no effect in tessera");
     }
+    disable_thp(&config);
     if !config.pidfile().is_empty() {
         if let Err(e) = std::fs::write(config.pidfile(), format!("{pid}\n")) {
             tracing::warn!("Failed to write PID file: {e}");
@@ -120,6 +121,26 @@ pub fn start(config: Config) -> Result<(), String> {
         }
     );
     run(config)
+}
+
+/// `disable-thp yes` (the default): no transparent huge pages for this
+/// process, as redis-server does it. With them, a page fault that grows the
+/// heap may zero, and first compact, a whole 2 MB page: a stall of several
+/// milliseconds for every client of the shard that took it (LPUSH -P16 had
+/// a p99 of 5 ms against Redis's 0.9 ms from these).
+fn disable_thp(config: &Config) {
+    if !config.bool("disable-thp").unwrap_or(true) {
+        return;
+    }
+    // SAFETY: PR_SET_THP_DISABLE takes only integers and sets a flag of
+    // this process's memory map.
+    let r = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if r != 0 {
+        tracing::warn!(
+            "Failed to disable transparent huge pages: {}",
+            std::io::Error::last_os_error()
+        );
+    }
 }
 
 fn random_run_id() -> String {
