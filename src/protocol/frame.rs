@@ -93,7 +93,7 @@ impl PartialEq for Reply {
 
 /// Longest bulk string a reply holds inline ([`Reply::Inline`]); the reply
 /// stays as small as with a `Bytes`.
-pub const INLINE_BULK: usize = 30;
+pub const INLINE_BULK: usize = 38;
 
 #[derive(Clone, Copy)]
 pub struct InlineBulk {

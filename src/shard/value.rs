@@ -15,17 +15,44 @@ pub const EMBSTR_LIMIT: usize = 44;
 /// Below this, integers are Redis's shared objects (`OBJ_SHARED_INTEGERS`).
 const SHARED_INTEGERS: i64 = 10_000;
 
+/// Longest string kept in the key's entry itself (`StrValue::Inline`):
+/// what fits beside the tag in the 40 bytes a `Bytes` variant takes anyway.
+pub const INLINE_STR: usize = 38;
+
 /// A string value. Integers are kept as integers, as Redis's `int` encoding.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum StrValue {
     Int(i64),
-    /// Immutable bytes (most values): GET hands out a reference count.
+    /// A short string, in the entry: no allocation of its own and no cache
+    /// miss to read it (why Redis's `embstr` sits next to its object).
+    Inline {
+        len: u8,
+        buf: [u8; INLINE_STR],
+    },
+    /// Immutable bytes (longer values): GET hands out a reference count.
     /// Redis's `embstr` up to 44 bytes, an exact-size `raw` sds above.
     Raw(Bytes),
     /// A string built or grown in place by APPEND / SETRANGE / SETBIT /
     /// BITOP (always `raw`), with the size Redis's sds would have. Boxed,
     /// so the common strings above keep every key's entry small.
     Buf(Box<(Vec<u8>, memory::Sds)>),
+}
+
+const _: () = assert!(std::mem::size_of::<StrValue>() <= 40);
+
+/// Equal integers, or equal bytes in any of the other forms (the form is
+/// how the string is kept, not what it is; an integer is another encoding).
+impl PartialEq for StrValue {
+    fn eq(&self, other: &StrValue) -> bool {
+        match (self, other) {
+            (StrValue::Int(a), StrValue::Int(b)) => a == b,
+            (StrValue::Int(_), _) | (_, StrValue::Int(_)) => false,
+            (a, b) => {
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                a.as_slice(&mut x) == b.as_slice(&mut y)
+            }
+        }
+    }
 }
 
 impl StrValue {
@@ -36,6 +63,14 @@ impl StrValue {
             if let Some(i) = crate::util::num::parse_i64(b) {
                 return StrValue::Int(i);
             }
+        }
+        if b.len() <= INLINE_STR {
+            let mut buf = [0u8; INLINE_STR];
+            buf[..b.len()].copy_from_slice(b);
+            return StrValue::Inline {
+                len: b.len() as u8,
+                buf,
+            };
         }
         StrValue::Raw(Bytes::copy_from_slice(b))
     }
@@ -50,6 +85,7 @@ impl StrValue {
     pub fn to_bytes(&self) -> Bytes {
         match self {
             StrValue::Int(i) => Bytes::from(i.to_string()),
+            StrValue::Inline { len, buf } => Bytes::copy_from_slice(&buf[..usize::from(*len)]),
             StrValue::Raw(b) => b.clone(),
             StrValue::Buf(b) => Bytes::copy_from_slice(&b.0),
         }
@@ -63,6 +99,7 @@ impl StrValue {
                 crate::util::num::write_i64(*i, scratch);
                 scratch
             }
+            StrValue::Inline { len, buf } => &buf[..usize::from(*len)],
             StrValue::Raw(b) => b,
             StrValue::Buf(b) => &b.0,
         }
@@ -79,6 +116,7 @@ impl StrValue {
                 crate::util::num::write_i64(*i, &mut s);
                 s.len()
             }
+            StrValue::Inline { len, .. } => usize::from(*len),
             StrValue::Raw(b) => b.len(),
             StrValue::Buf(b) => b.0.len(),
         }
@@ -125,6 +163,9 @@ impl StrValue {
     pub fn memory_usage(&self) -> usize {
         match self {
             StrValue::Int(_) => memory::ROBJ,
+            StrValue::Inline { len, .. } => {
+                memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + usize::from(*len) + 1)
+            }
             StrValue::Raw(b) if b.len() <= EMBSTR_LIMIT => {
                 memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + b.len() + 1)
             }
@@ -136,6 +177,7 @@ impl StrValue {
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
+            StrValue::Inline { .. } => "embstr",
             StrValue::Raw(b) if b.len() <= EMBSTR_LIMIT => "embstr",
             _ => "raw",
         }
