@@ -95,33 +95,8 @@ impl PartialEq for Reply {
 /// stays as small as with a `Bytes`.
 pub const INLINE_BULK: usize = 38;
 
-#[derive(Clone, Copy)]
-pub struct InlineBulk {
-    len: u8,
-    buf: [u8; INLINE_BULK],
-}
-
-impl InlineBulk {
-    /// `None` when `b` is longer than [`INLINE_BULK`].
-    pub fn new(b: &[u8]) -> Option<InlineBulk> {
-        let mut buf = [0u8; INLINE_BULK];
-        buf.get_mut(..b.len())?.copy_from_slice(b);
-        Some(InlineBulk {
-            len: b.len() as u8,
-            buf,
-        })
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..usize::from(self.len)]
-    }
-}
-
-impl fmt::Debug for InlineBulk {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", Bytes::copy_from_slice(self.as_bytes()))
-    }
-}
+/// A short bulk string held by value ([`Reply::Inline`]).
+pub type InlineBulk = crate::util::inline::InlineBytes<INLINE_BULK>;
 
 impl Reply {
     /// A bulk string of a value the keyspace keeps (GET, HGET, LINDEX):

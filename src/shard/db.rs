@@ -17,6 +17,7 @@ use hashbrown::HashTable;
 use super::snapshot::SlotSaver;
 use super::value::{Entry, StrValue, Value};
 use crate::cluster::slot::{key_hash_slot, SLOTS};
+use crate::util::inline::InlineBytes;
 
 /// One slot's keys. `HashTable` (not `HashMap`) so one probe can find an
 /// entry, check its deadline and remove it or hand it out. Its buckets hold
@@ -29,7 +30,7 @@ type Table = HashTable<Box<Node>>;
 /// is not kept: the table's tag byte already rules out all but about one
 /// in 128 other keys, and growth, which rehashes, is rare.
 struct Node {
-    key: Bytes,
+    key: Key,
     entry: Entry,
 }
 
@@ -38,12 +39,53 @@ const _: () = assert!(std::mem::size_of::<Node>() <= 96);
 impl Node {
     #[inline]
     fn is(&self, key: &[u8]) -> bool {
-        self.key.as_ref() == key
+        self.key.as_bytes() == key
     }
 
     #[inline]
-    fn pair(&self) -> (&Bytes, &Entry) {
-        (&self.key, &self.entry)
+    fn pair(&self) -> (&[u8], &Entry) {
+        (self.key.as_bytes(), &self.entry)
+    }
+}
+
+/// Longest key kept in its node (`Key::Inline`): what fits beside the tag
+/// without making a `Key` bigger than the `Bytes` it otherwise holds.
+const INLINE_KEY: usize = 23;
+
+/// A key as its node keeps it: a short one in the node itself (no
+/// allocation of its own, and the compare of every lookup reads no other
+/// line), a longer one as shared bytes.
+enum Key {
+    Inline(InlineBytes<INLINE_KEY>),
+    Heap(Bytes),
+}
+
+const _: () = assert!(std::mem::size_of::<Key>() <= 32);
+
+impl Key {
+    /// `key`, taking `owned` (the same bytes) when it is too long to inline.
+    fn new(key: &[u8], owned: Option<Bytes>) -> Key {
+        match InlineBytes::new(key) {
+            Some(k) => Key::Inline(k),
+            None => Key::Heap(owned.unwrap_or_else(|| Bytes::copy_from_slice(key))),
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Key::Inline(k) => k.as_bytes(),
+            Key::Heap(b) => b,
+        }
+    }
+
+    /// The key as `Bytes`, for the indexes that hold keys of their own
+    /// (deadlines, logs): a copy of an inline key.
+    fn to_bytes(&self) -> Bytes {
+        match self {
+            Key::Inline(k) => Bytes::copy_from_slice(k.as_bytes()),
+            Key::Heap(b) => b.clone(),
+        }
     }
 }
 
@@ -159,9 +201,8 @@ impl Space {
             Err(_) => None,
             Ok(occ) if is_expired(&occ.get().entry, now) => {
                 let (node, _) = occ.remove();
-                let Node {
-                    key: k, entry: e, ..
-                } = *node;
+                let Node { key, entry: e } = *node;
+                let k = key.to_bytes();
                 self.len -= 1;
                 self.deadlines.remove(&(e.expire_at, k.clone()));
                 self.expired += 1;
@@ -436,17 +477,17 @@ impl Db {
         self.s.guard(idx);
         let (table, hasher) = (&mut self.s.tables[idx], &self.s.hasher);
         let new_deadline = entry.expire_at;
-        let rehash = |n: &Node| hasher.hash_one(&n.key[..]);
+        let rehash = |n: &Node| hasher.hash_one(n.key.as_bytes());
         let (old, stored) = match table.entry(hash, |n| n.is(key), |n| rehash(n)) {
             Slot::Occupied(mut occ) => {
                 let node = occ.get_mut();
                 let old = std::mem::replace(&mut node.entry, entry);
-                let k = (new_deadline != 0 || old.expire_at != 0).then(|| node.key.clone());
+                let k = (new_deadline != 0 || old.expire_at != 0).then(|| node.key.to_bytes());
                 (Some(old), k)
             }
             Slot::Vacant(vac) => {
-                let k = owned.unwrap_or_else(|| Bytes::copy_from_slice(key));
-                let stored = (new_deadline != 0).then(|| k.clone());
+                let k = Key::new(key, owned);
+                let stored = (new_deadline != 0).then(|| k.to_bytes());
                 vac.insert(Box::new(Node { key: k, entry }));
                 (None, stored)
             }
@@ -484,9 +525,8 @@ impl Db {
         let table = self.s.tables.get_mut(idx)?;
         let occ = table.find_entry(hash, |n| n.is(key)).ok()?;
         let (node, _) = occ.remove();
-        let Node {
-            key: k, entry: e, ..
-        } = *node;
+        let Node { key, entry: e } = *node;
+        let k = key.to_bytes();
         self.s.len -= 1;
         if e.expire_at != 0 {
             self.s.deadlines.remove(&(e.expire_at, k.clone()));
@@ -539,7 +579,7 @@ impl Db {
     }
 
     /// Calls `f` on every live entry (DEBUG DIGEST).
-    pub fn for_each(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
+    pub fn for_each(&self, now: u64, mut f: impl FnMut(&[u8], &Entry)) {
         for t in &self.s.tables {
             for (k, e) in t.iter().map(|n| n.pair()) {
                 if !is_expired(e, now) {
@@ -550,12 +590,12 @@ impl Db {
     }
 
     /// Every live key (KEYS), filtered by `keep`.
-    pub fn keys(&self, now: u64, mut keep: impl FnMut(&Bytes, &Entry) -> bool) -> Vec<Bytes> {
+    pub fn keys(&self, now: u64, mut keep: impl FnMut(&[u8], &Entry) -> bool) -> Vec<Bytes> {
         let mut out = Vec::new();
         for t in &self.s.tables {
             for (k, e) in t.iter().map(|n| n.pair()) {
                 if !is_expired(e, now) && keep(k, e) {
-                    out.push(k.clone());
+                    out.push(Bytes::copy_from_slice(k));
                 }
             }
         }
@@ -567,14 +607,14 @@ impl Db {
         &self,
         slot: usize,
         now: u64,
-        mut keep: impl FnMut(&Bytes, &Entry) -> bool,
+        mut keep: impl FnMut(&[u8], &Entry) -> bool,
     ) -> Vec<Bytes> {
         let Some(t) = self.s.tables.get(slot) else {
             return Vec::new();
         };
         t.iter()
-            .filter(|n| !is_expired(&n.entry, now) && keep(&n.key, &n.entry))
-            .map(|n| n.key.clone())
+            .filter(|n| !is_expired(&n.entry, now) && keep(n.key.as_bytes(), &n.entry))
+            .map(|n| n.key.to_bytes())
             .collect()
     }
 
@@ -593,7 +633,7 @@ impl Db {
             let candidate = match self.s.tables.get(i) {
                 Some(t) if !t.is_empty() => {
                     let pick = (seed >> 16) as usize % t.len();
-                    t.iter().nth(pick).map(|n| n.key.clone())
+                    t.iter().nth(pick).map(|n| n.key.to_bytes())
                 }
                 _ => None,
             };

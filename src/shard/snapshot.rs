@@ -12,8 +12,6 @@
 //! in slots already saved, or in pending slots that are saved before the
 //! write, so they never appear either.
 
-use bytes::Bytes;
-
 use super::value::Entry;
 use crate::cluster::slot::SLOTS;
 
@@ -68,7 +66,7 @@ impl SlotSaver {
     pub fn save_into<'a>(
         &mut self,
         slot: usize,
-        entries: impl Iterator<Item = (&'a Bytes, &'a Entry)>,
+        entries: impl Iterator<Item = (&'a [u8], &'a Entry)>,
         out: &mut Vec<u8>,
     ) -> usize {
         let mut n = 0;
@@ -89,7 +87,7 @@ impl SlotSaver {
     pub fn save_early<'a>(
         &mut self,
         slot: usize,
-        entries: impl Iterator<Item = (&'a Bytes, &'a Entry)>,
+        entries: impl Iterator<Item = (&'a [u8], &'a Entry)>,
     ) {
         let mut early = std::mem::take(&mut self.early);
         self.save_into(slot, entries, &mut early);

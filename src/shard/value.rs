@@ -3,6 +3,8 @@
 
 use bytes::Bytes;
 
+use crate::util::inline::InlineBytes;
+
 use super::types::hash::Hash;
 use super::types::list::List;
 use super::types::set::Set;
@@ -25,10 +27,7 @@ pub enum StrValue {
     Int(i64),
     /// A short string, in the entry: no allocation of its own and no cache
     /// miss to read it (why Redis's `embstr` sits next to its object).
-    Inline {
-        len: u8,
-        buf: [u8; INLINE_STR],
-    },
+    Inline(InlineBytes<INLINE_STR>),
     /// Immutable bytes (longer values): GET hands out a reference count.
     /// Redis's `embstr` up to 44 bytes, an exact-size `raw` sds above.
     Raw(Bytes),
@@ -64,15 +63,10 @@ impl StrValue {
                 return StrValue::Int(i);
             }
         }
-        if b.len() <= INLINE_STR {
-            let mut buf = [0u8; INLINE_STR];
-            buf[..b.len()].copy_from_slice(b);
-            return StrValue::Inline {
-                len: b.len() as u8,
-                buf,
-            };
+        match InlineBytes::new(b) {
+            Some(s) => StrValue::Inline(s),
+            None => StrValue::Raw(Bytes::copy_from_slice(b)),
         }
-        StrValue::Raw(Bytes::copy_from_slice(b))
     }
 
     /// A new `raw` string of exactly these bytes (`sdsnewlen`), as SETRANGE,
@@ -85,7 +79,7 @@ impl StrValue {
     pub fn to_bytes(&self) -> Bytes {
         match self {
             StrValue::Int(i) => Bytes::from(i.to_string()),
-            StrValue::Inline { len, buf } => Bytes::copy_from_slice(&buf[..usize::from(*len)]),
+            StrValue::Inline(s) => Bytes::copy_from_slice(s.as_bytes()),
             StrValue::Raw(b) => b.clone(),
             StrValue::Buf(b) => Bytes::copy_from_slice(&b.0),
         }
@@ -99,7 +93,7 @@ impl StrValue {
                 crate::util::num::write_i64(*i, scratch);
                 scratch
             }
-            StrValue::Inline { len, buf } => &buf[..usize::from(*len)],
+            StrValue::Inline(s) => s.as_bytes(),
             StrValue::Raw(b) => b,
             StrValue::Buf(b) => &b.0,
         }
@@ -116,7 +110,7 @@ impl StrValue {
                 crate::util::num::write_i64(*i, &mut s);
                 s.len()
             }
-            StrValue::Inline { len, .. } => usize::from(*len),
+            StrValue::Inline(s) => s.as_bytes().len(),
             StrValue::Raw(b) => b.len(),
             StrValue::Buf(b) => b.0.len(),
         }
@@ -163,8 +157,8 @@ impl StrValue {
     pub fn memory_usage(&self) -> usize {
         match self {
             StrValue::Int(_) => memory::ROBJ,
-            StrValue::Inline { len, .. } => {
-                memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + usize::from(*len) + 1)
+            StrValue::Inline(s) => {
+                memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + s.as_bytes().len() + 1)
             }
             StrValue::Raw(b) if b.len() <= EMBSTR_LIMIT => {
                 memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + b.len() + 1)
@@ -177,7 +171,7 @@ impl StrValue {
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
-            StrValue::Inline { .. } => "embstr",
+            StrValue::Inline(_) => "embstr",
             StrValue::Raw(b) if b.len() <= EMBSTR_LIMIT => "embstr",
             _ => "raw",
         }

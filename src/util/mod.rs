@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod glob;
+pub mod inline;
 pub mod notify;
 pub mod num;
 pub mod repr;

@@ -110,9 +110,7 @@ pub fn value_type(v: &Value) -> u8 {
 pub fn write_value(out: &mut Vec<u8>, v: &Value, compress: bool) {
     match v {
         Value::Str(StrValue::Int(i)) => write_int_string(out, *i),
-        Value::Str(s @ StrValue::Inline { .. }) => {
-            write_string(out, s.as_slice(&mut Vec::new()), compress)
-        }
+        Value::Str(StrValue::Inline(s)) => write_string(out, s.as_bytes(), compress),
         Value::Str(StrValue::Raw(b)) => write_string(out, b, compress),
         Value::Str(StrValue::Buf(b)) => write_string(out, &b.0, compress),
         Value::List(l) => write_list(out, l, compress),
