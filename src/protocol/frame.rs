@@ -106,9 +106,10 @@ impl Reply {
     /// as long as the value lives (+32 bytes per key read), and every later
     /// one is a reference count bumped and dropped.
     pub fn stored(b: &Bytes) -> Reply {
-        match InlineBulk::new(b) {
-            Some(i) => Reply::Inline(i),
-            None => Reply::Bulk(b.clone()),
+        if b.len() <= INLINE_BULK {
+            Reply::copied(b)
+        } else {
+            Reply::Bulk(b.clone())
         }
     }
 

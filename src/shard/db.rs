@@ -525,15 +525,15 @@ impl Db {
         let table = self.s.tables.get_mut(idx)?;
         let occ = table.find_entry(hash, |n| n.is(key)).ok()?;
         let (node, _) = occ.remove();
-        let Node { key, entry: e } = *node;
-        let k = key.to_bytes();
+        let Node { key: k, entry: e } = *node;
         self.s.len -= 1;
+        // A copy of the key only for the indexes that keep one.
         if e.expire_at != 0 {
-            self.s.deadlines.remove(&(e.expire_at, k.clone()));
+            self.s.deadlines.remove(&(e.expire_at, k.to_bytes()));
         }
-        self.s.touch(&k);
+        self.s.touch(k.as_bytes());
         if self.s.scratch {
-            self.s.written.push(k);
+            self.s.written.push(k.to_bytes());
         }
         Some(e)
     }
@@ -592,11 +592,9 @@ impl Db {
     /// Every live key (KEYS), filtered by `keep`.
     pub fn keys(&self, now: u64, mut keep: impl FnMut(&[u8], &Entry) -> bool) -> Vec<Bytes> {
         let mut out = Vec::new();
-        for t in &self.s.tables {
-            for (k, e) in t.iter().map(|n| n.pair()) {
-                if !is_expired(e, now) && keep(k, e) {
-                    out.push(Bytes::copy_from_slice(k));
-                }
+        for n in self.s.tables.iter().flat_map(|t| t.iter()) {
+            if !is_expired(&n.entry, now) && keep(n.key.as_bytes(), &n.entry) {
+                out.push(n.key.to_bytes());
             }
         }
         out

@@ -157,22 +157,19 @@ impl StrValue {
     pub fn memory_usage(&self) -> usize {
         match self {
             StrValue::Int(_) => memory::ROBJ,
-            StrValue::Inline(s) => {
-                memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + s.as_bytes().len() + 1)
-            }
-            StrValue::Raw(b) if b.len() <= EMBSTR_LIMIT => {
-                memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + b.len() + 1)
-            }
-            StrValue::Raw(b) => memory::ROBJ + memory::Sds::exact(b.len()).malloc_size(),
             StrValue::Buf(b) => memory::ROBJ + b.1.malloc_size(),
+            // Inline or Raw: embstr up to its limit, an exact raw sds above.
+            _ if self.len() <= EMBSTR_LIMIT => {
+                memory::alloc_size(memory::ROBJ + memory::SDS8_HEADER + self.len() + 1)
+            }
+            _ => memory::ROBJ + memory::Sds::exact(self.len()).malloc_size(),
         }
     }
 
     pub fn encoding(&self) -> &'static str {
         match self {
             StrValue::Int(_) => "int",
-            StrValue::Inline(_) => "embstr",
-            StrValue::Raw(b) if b.len() <= EMBSTR_LIMIT => "embstr",
+            StrValue::Inline(_) | StrValue::Raw(_) if self.len() <= EMBSTR_LIMIT => "embstr",
             _ => "raw",
         }
     }

@@ -1,5 +1,6 @@
 //! The list value (Redis's `t_list.c` data side): a deque of element byte
-//! strings, in chunks as Redis's quicklist is (`types::chunked`), plus the bookkeeping Redis's memory reports need. Pure data type,
+//! strings, in chunks as Redis's quicklist is (`types::chunked`), plus the
+//! bookkeeping Redis's memory reports need. Pure data type,
 //! no RESP, no keyspace: key lookup, type checks, empty-list deletion and
 //! replies stay with `commands/list.rs`. Owned by: the shard whose keyspace
 //! holds the value. Every operation is total: out-of-range indexes are
