@@ -33,8 +33,8 @@ fn hash_or_create<'a>(ctx: &'a mut KeyCtx, key: &[u8]) -> Result<&'a mut Hash, C
     ctx.write::<Hash>(key)?.ok_or(CmdError::NoSuchKey)
 }
 
-fn bulk_or_nil(v: Option<&Bytes>) -> Reply {
-    v.map_or(Reply::Nil, Reply::stored)
+fn bulk_or_nil(v: Option<&[u8]>) -> Reply {
+    v.map_or(Reply::Nil, Reply::copied)
 }
 
 /// Field/value pairs as HRANDFIELD WITHVALUES answers them.
@@ -151,7 +151,7 @@ pub fn hstrlen(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let len = ctx
         .read::<Hash>(&argv[1])?
         .and_then(|h| h.get(&argv[2]))
-        .map_or(0, Bytes::len);
+        .map_or(0, <[u8]>::len);
     Ok(Reply::Integer(len as i64))
 }
 
@@ -166,14 +166,14 @@ pub fn hexists(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
 /// HGETALL is a map (RESP3 `%`, empty map for a missing key).
 pub fn hkeys(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Array(match ctx.read::<Hash>(&argv[1])? {
-        Some(h) => h.iter().map(|(f, _)| Reply::Bulk(f.clone())).collect(),
+        Some(h) => h.iter().map(|(f, _)| Reply::copied(f)).collect(),
         None => Vec::new(),
     }))
 }
 
 pub fn hvals(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Array(match ctx.read::<Hash>(&argv[1])? {
-        Some(h) => h.iter().map(|(_, v)| Reply::Bulk(v.clone())).collect(),
+        Some(h) => h.iter().map(|(_, v)| Reply::copied(v)).collect(),
         None => Vec::new(),
     }))
 }
@@ -182,7 +182,7 @@ pub fn hgetall(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     Ok(Reply::Map(match ctx.read::<Hash>(&argv[1])? {
         Some(h) => h
             .iter()
-            .map(|(f, v)| (Reply::Bulk(f.clone()), Reply::Bulk(v.clone())))
+            .map(|(f, v)| (Reply::copied(f), Reply::copied(v)))
             .collect(),
         None => Vec::new(),
     }))

@@ -262,19 +262,6 @@ impl Space {
     }
 }
 
-/// A hint to load the cache line at `p` (no effect where unsupported).
-#[inline(always)]
-fn prefetch_line(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and reads nothing into the program;
-    // any address is allowed.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 fn table_index(scratch: bool, key: &[u8]) -> usize {
     if scratch {
         0
@@ -438,7 +425,7 @@ impl Db {
         }
         for &(slot, _, _) in keys {
             if let Some(t) = self.s.tables.get(slot) {
-                prefetch_line(std::ptr::from_ref(t).cast());
+                crate::util::prefetch_line(std::ptr::from_ref(t).cast());
             }
         }
         for &(slot, key, member) in keys {
@@ -455,12 +442,12 @@ impl Db {
             let head = std::ptr::from_ref(node).cast::<u8>();
             let mut off = 64 - (head as usize & 63);
             while off < std::mem::size_of::<Node>() {
-                prefetch_line(head.wrapping_add(off));
+                crate::util::prefetch_line(head.wrapping_add(off));
                 off += 64;
             }
             let e = &node.entry;
             match (&e.value, member) {
-                (Value::Str(StrValue::Raw(b)), _) => prefetch_line(b.as_ptr()),
+                (Value::Str(StrValue::Raw(b)), _) => crate::util::prefetch_line(b.as_ptr()),
                 (Value::Set(s), Some(m)) => s.prefetch(m),
                 (Value::Hash(h), Some(m)) => h.prefetch(m),
                 _ => {}

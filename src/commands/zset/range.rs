@@ -78,7 +78,7 @@ fn select(z: &ZSet, bounds: &Bounds, rev: bool, offset: i64, limit: i64) -> Vec<
             z.iter_from(from, rev)
                 .take_while(|(m, _)| if rev { r.gte_min(m) } else { r.lte_max(m) })
                 .take(limit)
-                .map(|(m, s)| (m.clone(), s))
+                .map(|(m, s)| (Bytes::copy_from_slice(m), s))
                 .collect()
         }
     }

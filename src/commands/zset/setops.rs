@@ -68,11 +68,11 @@ struct Source<'a> {
 /// Calls `f(member, score)` for every member of input `key` (a set's
 /// members score 1); nothing for a missing key. Looks the key up without
 /// touching stats: the type check already counted the hit.
-fn for_each_member(ctx: &mut KeyCtx, key: &[u8], mut f: impl FnMut(&Bytes, f64)) {
+fn for_each_member(ctx: &mut KeyCtx, key: &[u8], mut f: impl FnMut(&[u8], f64)) {
     let now = ctx.now;
     match ctx.db().peek(key, now).map(|e| &e.value) {
         Some(Value::ZSet(z)) => z.iter_from(0, false).for_each(|(m, s)| f(m, s)),
-        Some(Value::Set(s)) => s.for_each(|m| f(&Bytes::copy_from_slice(m), 1.0)),
+        Some(Value::Set(s)) => s.for_each(|m| f(m, 1.0)),
         _ => {}
     }
 }
@@ -253,10 +253,10 @@ fn union(ctx: &mut KeyCtx, sources: &[Source], agg: Aggregate) -> Vec<(Bytes, f6
     for src in sources.iter().filter(|s| s.len > 0) {
         for_each_member(ctx, src.key, |m, s| {
             let v = weighted(s, src.weight);
-            match acc.get_mut(m.as_ref()) {
+            match acc.get_mut(m) {
                 Some(t) => aggregate(t, v, agg),
                 None => {
-                    acc.insert(m.clone(), v);
+                    acc.insert(Bytes::copy_from_slice(m), v);
                 }
             }
         });
@@ -280,7 +280,7 @@ fn inter(
     }
     let mut alive: Vec<(Bytes, f64)> = Vec::with_capacity(first.len);
     for_each_member(ctx, first.key, |m, s| {
-        alive.push((m.clone(), weighted(s, first.weight)))
+        alive.push((Bytes::copy_from_slice(m), weighted(s, first.weight)))
     });
     for src in others {
         let found = lookup_scores(ctx, src.key, &alive);
@@ -308,7 +308,9 @@ fn diff(ctx: &mut KeyCtx, sources: &[Source]) -> Vec<(Bytes, f64)> {
         return Vec::new();
     };
     let mut alive: Vec<(Bytes, f64)> = Vec::with_capacity(first.len);
-    for_each_member(ctx, first.key, |m, s| alive.push((m.clone(), s)));
+    for_each_member(ctx, first.key, |m, s| {
+        alive.push((Bytes::copy_from_slice(m), s))
+    });
     for src in others.iter().filter(|s| s.len > 0) {
         if alive.is_empty() {
             break;

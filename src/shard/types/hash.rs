@@ -6,9 +6,9 @@
 //! value. Every operation is total: no panics on any input.
 //!
 //! Encodings, as Redis 7.0 (`hashTypeTryConversion`, `hashTypeSet`):
-//! - `listpack`: the pairs in insertion order in a `Vec`, searched linearly
-//!   (Redis scans its listpack the same way), so HGETALL and friends answer
-//!   in Redis's order for small hashes.
+//! - `listpack`: fields and values alternating in insertion order in one
+//!   `Packed` buffer, searched linearly (Redis scans its listpack the same
+//!   way), so HGETALL and friends answer in Redis's order for small hashes.
 //! - `hashtable`: the pairs in a `Vec` indexed by a `hashbrown::HashTable`
 //!   of positions (an index map), so lookups are O(1) and HRANDFIELD can
 //!   pick an entry by position in O(1). Removal swaps the last pair into the
@@ -19,13 +19,14 @@
 //! when the count goes past `hash-max-listpack-entries`.
 //!
 //! Fields and values are always copied out of request buffers, so a stored
-//! hash never pins a network read buffer.
+//! hash never pins a network read buffer; reads hand out slices.
 
 use bytes::Bytes;
 
 use crate::util::rng::Rng;
 use hashbrown::HashTable;
 
+use super::packed::{self, Packed};
 use super::scan::scan_step;
 use super::Encodings;
 use crate::persistence::rdb::listpack::entry_size as listpack_entry_size;
@@ -48,12 +49,8 @@ pub struct Hash {
 
 #[derive(Clone, Debug)]
 enum Repr {
-    /// `bytes` is the listpack size of the entries (`listpack_entry_size`
-    /// of every field and value), so MEMORY USAGE needs no walk.
-    Listpack {
-        pairs: Vec<(Bytes, Bytes)>,
-        bytes: usize,
-    },
+    /// Fields and values alternate, pairs in insertion order.
+    Listpack(Packed),
     Table(Box<Table>),
 }
 
@@ -128,6 +125,58 @@ impl Table {
     }
 }
 
+/// The offsets of `field`'s entry and of its value's in a listpack.
+fn lp_find(p: &Packed, field: &[u8]) -> Option<(usize, usize)> {
+    let mut it = p.entries();
+    while let Some((foff, f)) = it.next() {
+        let (voff, _) = it.next()?;
+        if f == field {
+            return Some((foff, voff));
+        }
+    }
+    None
+}
+
+/// The listpack size Redis would allocate for these entries (header,
+/// entries, end marker).
+fn lp_bytes(p: &Packed) -> usize {
+    LP_HEADER + p.iter().map(listpack_entry_size).sum::<usize>() + LP_END
+}
+
+/// The (field, value) pairs of a hash, in the encoding's order.
+pub enum Pairs<'a> {
+    Packed(packed::Iter<'a>),
+    Table(std::slice::Iter<'a, (Bytes, Bytes)>),
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        match self {
+            Pairs::Packed(it) => {
+                let f = it.next()?;
+                Some((f, it.next()?))
+            }
+            Pairs::Table(it) => it.next().map(|(f, v)| (f.as_ref(), v.as_ref())),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = match self {
+            Pairs::Packed(it) => it.len() / 2,
+            Pairs::Table(it) => it.len(),
+        };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for Pairs<'_> {}
+
+fn owned((f, v): (&[u8], &[u8])) -> (Bytes, Bytes) {
+    (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v))
+}
+
 impl Default for Hash {
     fn default() -> Hash {
         Hash::new()
@@ -137,11 +186,7 @@ impl Default for Hash {
 /// Equal when they hold the same pairs, whatever the order or encoding.
 impl PartialEq for Hash {
     fn eq(&self, other: &Hash) -> bool {
-        self.len() == other.len()
-            && self
-                .pairs()
-                .iter()
-                .all(|(f, v)| other.get(f).is_some_and(|w| w == v))
+        self.len() == other.len() && self.iter().all(|(f, v)| other.get(f) == Some(v))
     }
 }
 
@@ -149,10 +194,7 @@ impl Hash {
     /// An empty hash in the `listpack` encoding (`createHashObject`).
     pub fn new() -> Hash {
         Hash {
-            repr: Repr::Listpack {
-                pairs: Vec::new(),
-                bytes: 0,
-            },
+            repr: Repr::Listpack(Packed::new()),
         }
     }
 
@@ -160,12 +202,9 @@ impl Hash {
     /// RDB or RESTORE load builds it (the caller applies Redis's rule).
     pub fn from_pairs(pairs: Vec<(Bytes, Bytes)>, listpack: bool) -> Hash {
         if listpack {
-            let bytes = pairs
-                .iter()
-                .map(|(f, v)| listpack_entry_size(f) + listpack_entry_size(v))
-                .sum();
+            let entries = pairs.iter().flat_map(|(f, v)| [f.as_ref(), v.as_ref()]);
             return Hash {
-                repr: Repr::Listpack { pairs, bytes },
+                repr: Repr::Listpack(Packed::from_entries(entries)),
             };
         }
         let mut t = Table::with_capacity(pairs.len());
@@ -177,56 +216,57 @@ impl Hash {
         }
     }
 
-    fn pairs(&self) -> &[(Bytes, Bytes)] {
+    pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack { pairs, .. } => pairs,
-            Repr::Table(t) => &t.pairs,
+            Repr::Listpack(p) => p.len() / 2,
+            Repr::Table(t) => t.pairs.len(),
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.pairs().len()
-    }
-
     pub fn is_empty(&self) -> bool {
-        self.pairs().is_empty()
+        self.len() == 0
     }
 
     /// Every (field, value) pair, in the encoding's order.
     pub fn for_each(&self, mut f: impl FnMut(&[u8], &[u8])) {
-        for (k, v) in self.pairs() {
+        for (k, v) in self.iter() {
             f(k, v);
         }
     }
 
     /// The pairs in the encoding's order: insertion order for a listpack
     /// (what HGETALL / HKEYS / HVALS answer), arbitrary for a hashtable.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Bytes, &Bytes)> {
-        self.pairs().iter().map(|(f, v)| (f, v))
-    }
-
-    /// Looks `field` up and forgets the answer: brings its lines into the
-    /// caches before a pipelined command needs them (`Db::prefetch`).
-    pub fn prefetch(&self, field: &[u8]) {
-        if let Repr::Table(t) = &self.repr {
-            std::hint::black_box(t.position(field));
-        }
-    }
-
-    fn position(&self, field: &[u8]) -> Option<usize> {
+    pub fn iter(&self) -> Pairs<'_> {
         match &self.repr {
-            Repr::Listpack { pairs, .. } => pairs.iter().position(|(f, _)| f.as_ref() == field),
-            Repr::Table(t) => t.position(field),
+            Repr::Listpack(p) => Pairs::Packed(p.iter()),
+            Repr::Table(t) => Pairs::Table(t.pairs.iter()),
         }
     }
 
-    pub fn get(&self, field: &[u8]) -> Option<&Bytes> {
-        let i = self.position(field)?;
-        self.pairs().get(i).map(|(_, v)| v)
+    /// Brings the lines `field`'s lookup reads into the caches before a
+    /// pipelined command needs them (`Db::prefetch`): a listpack's first
+    /// line, or the index probe of a hashtable.
+    pub fn prefetch(&self, field: &[u8]) {
+        match &self.repr {
+            Repr::Listpack(p) => crate::util::prefetch_line(p.as_ptr()),
+            Repr::Table(t) => {
+                std::hint::black_box(t.position(field));
+            }
+        }
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match &self.repr {
+            Repr::Listpack(_) => self.iter().find(|&(f, _)| f == field).map(|(_, v)| v),
+            Repr::Table(t) => t
+                .position(field)
+                .and_then(|i| t.pairs.get(i))
+                .map(|(_, v)| v.as_ref()),
+        }
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
-        self.position(field).is_some()
+        self.get(field).is_some()
     }
 
     /// Redis's `hashTypeTryConversion` over the arguments a command is about
@@ -234,10 +274,9 @@ impl Hash {
     /// `hash-max-listpack-value`, or a total that would take the listpack
     /// past 1 GiB (`lpSafeToAdd`), converts to a hashtable up front.
     pub fn try_conversion(&mut self, args: &[Bytes], enc: &Encodings) {
-        let Repr::Listpack { bytes, .. } = &self.repr else {
+        let Repr::Listpack(p) = &self.repr else {
             return;
         };
-        let used = LP_HEADER + LP_END + *bytes;
         let mut sum = 0usize;
         for a in args {
             if a.len() > enc.hash_max_listpack_value {
@@ -246,7 +285,12 @@ impl Hash {
             }
             sum = sum.saturating_add(a.len());
         }
-        if used.saturating_add(sum) > LP_SAFETY_SIZE {
+        // A listpack entry takes at most 10 bytes more than its string
+        // (and at least one more here), so only a big one needs the walk.
+        let bound = p.encoded_len() + 10 * p.len() + LP_HEADER + LP_END;
+        if bound.saturating_add(sum) > LP_SAFETY_SIZE
+            && lp_bytes(p).saturating_add(sum) > LP_SAFETY_SIZE
+        {
             self.convert();
         }
     }
@@ -257,41 +301,36 @@ impl Hash {
     /// converts on HINCRBY / HINCRBYFLOAT), and after the insertion when the
     /// count exceeds `hash-max-listpack-entries`.
     pub fn set(&mut self, field: &[u8], value: &[u8], enc: &Encodings) -> bool {
-        if matches!(self.repr, Repr::Listpack { .. })
+        if matches!(self.repr, Repr::Listpack(_))
             && (field.len() > enc.hash_max_listpack_value
                 || value.len() > enc.hash_max_listpack_value)
         {
             self.convert();
         }
-        let value = Bytes::copy_from_slice(value);
-        let pos = self.position(field);
-        let created = match (&mut self.repr, pos) {
-            (Repr::Listpack { pairs, bytes }, Some(i)) => {
-                if let Some((_, old)) = pairs.get_mut(i) {
-                    *bytes = bytes.saturating_sub(listpack_entry_size(old))
-                        + listpack_entry_size(&value);
-                    *old = value;
+        let created = match &mut self.repr {
+            Repr::Listpack(p) => match lp_find(p, field) {
+                Some((_, voff)) => {
+                    p.replace(voff, value);
+                    false
                 }
-                false
-            }
-            (Repr::Listpack { pairs, bytes }, None) => {
-                *bytes += listpack_entry_size(field) + listpack_entry_size(&value);
-                pairs.push((Bytes::copy_from_slice(field), value));
-                true
-            }
-            (Repr::Table(t), Some(i)) => {
-                if let Some((_, old)) = t.pairs.get_mut(i) {
-                    *old = value;
+                None => {
+                    p.push(field);
+                    p.push(value);
+                    true
                 }
-                false
-            }
-            (Repr::Table(t), None) => {
-                t.push(Bytes::copy_from_slice(field), value);
-                true
-            }
+            },
+            Repr::Table(t) => match t.position(field).and_then(|i| t.pairs.get_mut(i)) {
+                Some((_, old)) => {
+                    *old = Bytes::copy_from_slice(value);
+                    false
+                }
+                None => {
+                    t.push(Bytes::copy_from_slice(field), Bytes::copy_from_slice(value));
+                    true
+                }
+            },
         };
-        if matches!(self.repr, Repr::Listpack { .. }) && self.len() > enc.hash_max_listpack_entries
-        {
+        if matches!(self.repr, Repr::Listpack(_)) && self.len() > enc.hash_max_listpack_entries {
             self.convert();
         }
         created
@@ -300,46 +339,51 @@ impl Hash {
     /// Removes `field`; true when it was there (`hashTypeDelete`).
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack { pairs, bytes } => {
-                let Some(i) = pairs.iter().position(|(f, _)| f.as_ref() == field) else {
-                    return false;
-                };
-                let (f, v) = pairs.remove(i);
-                *bytes = bytes.saturating_sub(listpack_entry_size(&f) + listpack_entry_size(&v));
-                true
-            }
+            Repr::Listpack(p) => match lp_find(p, field) {
+                Some((foff, _)) => p.remove(foff, 2),
+                None => false,
+            },
             Repr::Table(t) => t.remove(field),
         }
     }
 
     /// `hashTypeConvertListpack`: the same pairs in a hashtable.
     fn convert(&mut self) {
-        let Repr::Listpack { pairs, .. } = &mut self.repr else {
-            return;
-        };
-        let pairs = std::mem::take(pairs);
-        *self = Hash::from_pairs(pairs, false);
+        if let Repr::Listpack(_) = &self.repr {
+            let mut t = Table::with_capacity(self.len());
+            for (f, v) in self.iter().map(owned) {
+                t.push(f, v);
+            }
+            self.repr = Repr::Table(Box::new(t));
+        }
+    }
+
+    /// The pair at position `i` of the encoding's order.
+    fn nth(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        match &self.repr {
+            Repr::Listpack(_) => self.iter().nth(i),
+            Repr::Table(t) => t.pairs.get(i).map(|(f, v)| (f.as_ref(), v.as_ref())),
+        }
     }
 
     /// One random pair (HRANDFIELD without a count), None when empty.
-    pub fn random_pair(&self, rng: &mut Rng) -> Option<(&Bytes, &Bytes)> {
-        let pairs = self.pairs();
-        if pairs.is_empty() {
+    pub fn random_pair(&self, rng: &mut Rng) -> Option<(&[u8], &[u8])> {
+        if self.is_empty() {
             return None;
         }
-        pairs.get(rng.below(pairs.len())).map(|(f, v)| (f, v))
+        self.nth(rng.below(self.len()))
     }
 
     /// `count` pairs drawn independently, so repeats are possible (HRANDFIELD
     /// with a negative count, `hrandfieldWithCountCommand` case 1). Empty
     /// when the hash is. The caller bounds `count`.
     pub fn random_pairs_with_repeats(&self, count: usize, rng: &mut Rng) -> Vec<(Bytes, Bytes)> {
-        let pairs = self.pairs();
+        let pairs: Vec<(&[u8], &[u8])> = self.iter().collect();
         if pairs.is_empty() {
             return Vec::new();
         }
         (0..count)
-            .filter_map(|_| pairs.get(rng.below(pairs.len())).cloned())
+            .filter_map(|_| pairs.get(rng.below(pairs.len())).copied().map(owned))
             .collect()
     }
 
@@ -347,15 +391,15 @@ impl Hash {
     /// hash in its order when `count` covers it (case 2); otherwise a
     /// uniform sample in random order (cases 3 and 4).
     pub fn random_pairs_distinct(&self, count: usize, rng: &mut Rng) -> Vec<(Bytes, Bytes)> {
-        let pairs = self.pairs();
-        let n = pairs.len();
+        let n = self.len();
         if count >= n {
-            return pairs.to_vec();
+            return self.iter().map(owned).collect();
         }
+        let pairs: Vec<(&[u8], &[u8])> = self.iter().collect();
         let picked = rng.distinct_below(n, count);
         picked
             .into_iter()
-            .filter_map(|i| pairs.get(i).cloned())
+            .filter_map(|i| pairs.get(i).copied().map(owned))
             .collect()
     }
 
@@ -364,7 +408,7 @@ impl Hash {
     /// walks the shared hash-ordered cursor of `scan.rs`.
     pub fn scan(&self, cursor: u64, count: usize) -> (Vec<(Bytes, Bytes)>, u64) {
         match &self.repr {
-            Repr::Listpack { pairs, .. } => (pairs.clone(), 0),
+            Repr::Listpack(_) => (self.iter().map(owned).collect(), 0),
             Repr::Table(t) => {
                 let (found, next) = scan_step(t.pairs.iter(), |p| p.0.as_ref(), cursor, count);
                 (found.into_iter().cloned().collect(), next)
@@ -375,7 +419,7 @@ impl Hash {
     /// The name OBJECT ENCODING reports.
     pub fn encoding(&self) -> &'static str {
         match self.repr {
-            Repr::Listpack { .. } => "listpack",
+            Repr::Listpack(_) => "listpack",
             Repr::Table(_) => "hashtable",
         }
     }
@@ -388,9 +432,7 @@ impl Hash {
     // holds every entry.
     pub fn memory_usage(&self) -> usize {
         match &self.repr {
-            Repr::Listpack { bytes, .. } => {
-                memory::ROBJ + memory::alloc_size(LP_HEADER + bytes + LP_END)
-            }
+            Repr::Listpack(p) => memory::ROBJ + memory::alloc_size(lp_bytes(p)),
             Repr::Table(t) => {
                 let n = t.pairs.len();
                 let slots = n.next_power_of_two().max(DICT_MIN_SLOTS);
@@ -443,7 +485,7 @@ mod tests {
         let mut h = hash(&[("a", "1"), ("b", "2"), ("c", "3")], &e);
         assert_eq!(h.encoding(), "listpack");
         assert!(!h.set(b"b", b"20", &e));
-        assert_eq!(h.get(b"b").map(|v| &v[..]), Some(&b"20"[..]));
+        assert_eq!(h.get(b"b"), Some(&b"20"[..]));
         assert_eq!(fields(&h), ["a", "b", "c"]);
         assert!(h.remove(b"a"));
         assert!(!h.remove(b"a"));
@@ -470,7 +512,7 @@ mod tests {
         let mut h = hash(&[("a", "1")], &e);
         h.set(b"a", b"12345", &e);
         assert_eq!(h.encoding(), "hashtable");
-        assert_eq!(h.get(b"a").map(|v| &v[..]), Some(&b"12345"[..]));
+        assert_eq!(h.get(b"a"), Some(&b"12345"[..]));
 
         // try_conversion looks at every argument, even an existing field's.
         let mut h = hash(&[("a", "1")], &e);
@@ -495,11 +537,11 @@ mod tests {
             assert!(h.remove(format!("f{i}").as_bytes()));
         }
         for i in 0..1000 {
-            let got = h.get(format!("f{i}").as_bytes()).cloned();
+            let got = h.get(format!("f{i}").as_bytes());
             if i % 3 == 0 {
                 assert_eq!(got, None);
             } else {
-                assert_eq!(got, Some(Bytes::from(format!("{i}"))));
+                assert_eq!(got, Some(format!("{i}").as_bytes()));
             }
         }
         assert_eq!(h.len(), 666);

@@ -3,6 +3,7 @@
 pub mod chunked;
 pub mod hash;
 pub mod list;
+pub mod packed;
 pub mod scan;
 pub mod set;
 pub mod string;

@@ -4,8 +4,9 @@
 //! `commands/zset/`. Owned by: the shard whose keyspace holds the value.
 //!
 //! Two encodings, named and switched as Redis 7.0 does:
-//! - `listpack`: one sorted `Vec` of (member, score), searched linearly or by
-//!   binary search like Redis's listpack walk; kept while the set has at
+//! - `listpack`: members and scores alternating in (score, member) order in
+//!   one `Packed` buffer (a score as its 8 bytes), walked linearly like
+//!   Redis's listpack; kept while the set has at
 //!   most `zset-max-listpack-entries` members, none longer than
 //!   `zset-max-listpack-value` bytes.
 //! - `skiplist`: a member → score hash map plus an order-statistic tree
@@ -17,7 +18,7 @@
 //! A listpack stores a score as its text, so `-0` comes back as `0` there.
 //!
 //! Members are copied out of request buffers when stored, so a set never
-//! pins a network read buffer. Every operation is total: an out-of-range
+//! pins a network read buffer; reads hand out slices. Every operation is total: an out-of-range
 //! rank gives nothing, never a panic.
 
 pub mod range;
@@ -29,6 +30,7 @@ use bytes::Bytes;
 
 use self::range::{LexRange, ScoreRange};
 use self::tree::{cmp_entry, OrderTree};
+use super::packed::{self, Packed};
 use super::scan::scan_step;
 use super::Encodings;
 use crate::persistence::rdb::listpack::entry_size as listpack_entry_size;
@@ -69,7 +71,8 @@ pub struct ZSet {
 
 #[derive(Clone, Debug)]
 enum Repr {
-    Listpack(Vec<(Bytes, f64)>),
+    /// Member, score, member, score… ascending.
+    Listpack(Packed),
     Skiplist(Box<Skiplist>),
 }
 
@@ -86,6 +89,77 @@ fn lp_score(score: f64) -> f64 {
         0.0
     } else {
         score
+    }
+}
+
+/// A score as a listpack entry: an integral score of magnitude below 2^53
+/// as its shortest two's-complement little-endian bytes (1 to 7; a
+/// timestamp in seconds takes 4 or 5), any other as its 8 `f64` bytes.
+fn score_bytes(score: f64) -> ([u8; 8], usize) {
+    if score.fract() == 0.0 && score.abs() < (1u64 << 53) as f64 {
+        let i = score as i64;
+        let bytes = i.to_le_bytes();
+        // Enough bytes that the top bit of the last one is the sign.
+        let n = (1..8)
+            .find(|&n| (i << (64 - 8 * n)) >> (64 - 8 * n) == i)
+            .unwrap_or(7);
+        return (bytes, n);
+    }
+    (score.to_le_bytes(), 8)
+}
+
+/// The score a listpack score entry holds (see `score_bytes`).
+fn score_of(b: &[u8]) -> f64 {
+    if let Ok(a) = <[u8; 8]>::try_from(b) {
+        return f64::from_le_bytes(a);
+    }
+    let Some(&last) = b.last() else {
+        return 0.0;
+    };
+    let mut a = if last & 0x80 != 0 { [0xff; 8] } else { [0; 8] };
+    for (d, s) in a.iter_mut().zip(b) {
+        *d = *s;
+    }
+    i64::from_le_bytes(a) as f64
+}
+
+/// The (member, score) pairs of a listpack in order.
+struct LpPairs<'a>(packed::Iter<'a>);
+
+impl<'a> Iterator for LpPairs<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<(&'a [u8], f64)> {
+        let m = self.0.next()?;
+        Some((m, score_of(self.0.next()?)))
+    }
+}
+
+fn lp_pairs(p: &Packed) -> LpPairs<'_> {
+    LpPairs(p.iter())
+}
+
+/// The rank of `member` in a listpack.
+fn lp_rank(p: &Packed, member: &[u8]) -> Option<usize> {
+    lp_pairs(p).position(|(m, _)| m == member)
+}
+
+/// Removes the pairs of ranks `start..end` of a listpack.
+fn lp_remove(p: &mut Packed, start: usize, end: usize) {
+    if let Some(off) = p.offset_of(2 * start) {
+        p.remove(off, 2 * end.saturating_sub(start));
+    }
+}
+
+/// Inserts into a sorted listpack at the (score, member) position.
+fn lp_insert(p: &mut Packed, member: &[u8], score: f64) {
+    let score = lp_score(score);
+    let at = lp_pairs(p)
+        .take_while(|&(m, s)| cmp_entry(s, m, score, member).is_lt())
+        .count();
+    if let Some(off) = p.offset_of(2 * at) {
+        let (b, n) = score_bytes(score);
+        p.insert(off, [member, b.get(..n).unwrap_or(&b)]);
     }
 }
 
@@ -142,7 +216,7 @@ impl ZSet {
             }
         } else {
             ZSet {
-                repr: Repr::Listpack(Vec::new()),
+                repr: Repr::Listpack(Packed::new()),
             }
         }
     }
@@ -166,8 +240,15 @@ impl ZSet {
             }
             pairs.sort_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
             debug_assert!(pairs.windows(2).all(|w| w[0].0 != w[1].0));
+            let mut p = Packed::new();
+            for (m, s) in &pairs {
+                p.push(m);
+                let (b, n) = score_bytes(*s);
+                p.push(b.get(..n).unwrap_or(&b));
+            }
+            p.shrink_to_fit();
             return ZSet {
-                repr: Repr::Listpack(pairs),
+                repr: Repr::Listpack(p),
             };
         }
         let mut sl = Skiplist::new();
@@ -181,7 +262,7 @@ impl ZSet {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Listpack(v) => v.len(),
+            Repr::Listpack(p) => p.len() / 2,
             Repr::Skiplist(sl) => sl.tree.len(),
         }
     }
@@ -213,11 +294,10 @@ impl ZSet {
             Repr::Listpack(v) => {
                 // Header (total bytes + count) and end byte, then member and
                 // score entries; a score is stored as its `d2string` text.
-                let bytes = 7 + v
-                    .iter()
+                let bytes = 7 + lp_pairs(v)
                     .map(|(m, s)| {
                         listpack_entry_size(m)
-                            + listpack_entry_size(crate::protocol::format_double(*s).as_bytes())
+                            + listpack_entry_size(crate::protocol::format_double(s).as_bytes())
                     })
                     .sum::<usize>();
                 memory::ROBJ + memory::alloc_size(bytes)
@@ -246,7 +326,7 @@ impl ZSet {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match &self.repr {
-            Repr::Listpack(v) => v.iter().find(|(m, _)| m.as_ref() == member).map(|p| p.1),
+            Repr::Listpack(p) => lp_pairs(p).find(|&(m, _)| m == member).map(|(_, s)| s),
             Repr::Skiplist(sl) => sl.dict.get(member).copied(),
         }
     }
@@ -254,7 +334,7 @@ impl ZSet {
     /// 0-based rank in ascending order (`zsetRank`).
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         match &self.repr {
-            Repr::Listpack(v) => v.iter().position(|(m, _)| m.as_ref() == member),
+            Repr::Listpack(p) => lp_rank(p, member),
             Repr::Skiplist(sl) => {
                 let score = *sl.dict.get(member)?;
                 sl.tree.rank(member, score)
@@ -269,7 +349,7 @@ impl ZSet {
             if f.xx {
                 return AddOutcome::Skipped;
             }
-            self.insert_new(Bytes::copy_from_slice(member), score, enc);
+            self.insert_new(member, score, enc);
             return AddOutcome::Added(score);
         };
         if f.nx {
@@ -286,10 +366,10 @@ impl ZSet {
             return AddOutcome::Unchanged(new);
         }
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                if let Some(p) = v.iter().position(|(m, _)| m.as_ref() == member) {
-                    let (m, _) = v.remove(p);
-                    lp_insert(v, m, new);
+            Repr::Listpack(p) => {
+                if let Some(r) = lp_rank(p, member) {
+                    lp_remove(p, r, r + 1);
+                    lp_insert(p, member, new);
                 }
             }
             Repr::Skiplist(sl) => {
@@ -305,23 +385,25 @@ impl ZSet {
 
     /// Adds a member known to be absent, converting first when it would
     /// break a listpack limit.
-    fn insert_new(&mut self, member: Bytes, score: f64, enc: &Encodings) {
-        if let Repr::Listpack(v) = &self.repr {
-            if v.len() + 1 > enc.zset_max_listpack_entries
+    fn insert_new(&mut self, member: &[u8], score: f64, enc: &Encodings) {
+        if let Repr::Listpack(_) = &self.repr {
+            if self.len() + 1 > enc.zset_max_listpack_entries
                 || member.len() > enc.zset_max_listpack_value
             {
                 self.convert_to_skiplist();
             }
         }
         match &mut self.repr {
-            Repr::Listpack(v) => lp_insert(v, member, score),
-            Repr::Skiplist(sl) => sl.insert(member, score),
+            Repr::Listpack(p) => lp_insert(p, member, score),
+            Repr::Skiplist(sl) => sl.insert(Bytes::copy_from_slice(member), score),
         }
     }
 
     fn convert_to_skiplist(&mut self) {
-        if let Repr::Listpack(v) = &mut self.repr {
-            let pairs = std::mem::take(v);
+        if let Repr::Listpack(p) = &self.repr {
+            let pairs = lp_pairs(p)
+                .map(|(m, s)| (Bytes::copy_from_slice(m), s))
+                .collect();
             *self = ZSet::from_pairs_in(pairs, false);
         }
     }
@@ -329,9 +411,9 @@ impl ZSet {
     /// Removes a member (`zsetDel`); false when absent.
     pub fn remove(&mut self, member: &[u8]) -> bool {
         match &mut self.repr {
-            Repr::Listpack(v) => match v.iter().position(|(m, _)| m.as_ref() == member) {
-                Some(p) => {
-                    v.remove(p);
+            Repr::Listpack(p) => match lp_rank(p, member) {
+                Some(r) => {
+                    lp_remove(p, r, r + 1);
                     true
                 }
                 None => false,
@@ -350,17 +432,12 @@ impl ZSet {
     /// down to rank 0). Empty when `from` is out of range.
     pub fn iter_from(&self, from: usize, rev: bool) -> Iter<'_> {
         match &self.repr {
-            Repr::Listpack(v) => {
-                let part = if rev {
-                    v.get(..from.saturating_add(1).min(v.len()))
-                        .filter(|_| from < v.len())
-                        .unwrap_or_default()
-                } else {
-                    v.get(from..).unwrap_or_default()
-                };
-                Iter::Listpack(part.iter(), rev)
+            Repr::Listpack(p) if rev => {
+                let n = if from < self.len() { from + 1 } else { 0 };
+                Iter(IterRepr::Backward(lp_pairs(p).take(n).collect()))
             }
-            Repr::Skiplist(sl) => Iter::Skiplist(sl.tree.iter_from(from, rev)),
+            Repr::Listpack(p) => Iter(IterRepr::Forward(LpPairs(p.iter_from(2 * from)))),
+            Repr::Skiplist(sl) => Iter(IterRepr::Skiplist(sl.tree.iter_from(from, rev))),
         }
     }
 
@@ -368,7 +445,7 @@ impl ZSet {
     pub fn range(&self, from: usize, rev: bool, limit: usize) -> Vec<(Bytes, f64)> {
         self.iter_from(from, rev)
             .take(limit)
-            .map(|(m, s)| (m.clone(), s))
+            .map(|(m, s)| (Bytes::copy_from_slice(m), s))
             .collect()
     }
 
@@ -376,9 +453,9 @@ impl ZSet {
     /// when `hi <= lo`); O(log n) with the skiplist encoding.
     pub fn score_span(&self, r: &ScoreRange) -> (usize, usize) {
         let (lo, hi) = match &self.repr {
-            Repr::Listpack(v) => (
-                v.partition_point(|(_, s)| !r.gte_min(*s)),
-                v.partition_point(|(_, s)| r.lte_max(*s)),
+            Repr::Listpack(p) => (
+                lp_pairs(p).take_while(|&(_, s)| !r.gte_min(s)).count(),
+                lp_pairs(p).take_while(|&(_, s)| r.lte_max(s)).count(),
             ),
             Repr::Skiplist(sl) => (
                 sl.tree.partition_point(|_, s| !r.gte_min(s)),
@@ -401,7 +478,7 @@ impl ZSet {
             return None;
         }
         let first = match &self.repr {
-            Repr::Listpack(v) => v.iter().position(|(m, _)| r.gte_min(m))?,
+            Repr::Listpack(p) => lp_pairs(p).position(|(m, _)| r.gte_min(m))?,
             Repr::Skiplist(sl) => sl.tree.partition_point(|m, _| !r.gte_min(m)),
         };
         let (m, _) = self.iter_from(first, false).next()?;
@@ -415,7 +492,13 @@ impl ZSet {
             return None;
         }
         let last = match &self.repr {
-            Repr::Listpack(v) => v.iter().rposition(|(m, _)| r.lte_max(m))?,
+            Repr::Listpack(p) => {
+                lp_pairs(p)
+                    .enumerate()
+                    .filter(|(_, (m, _))| r.lte_max(m))
+                    .last()?
+                    .0
+            }
             Repr::Skiplist(sl) => sl
                 .tree
                 .partition_point(|m, _| r.lte_max(m))
@@ -455,12 +538,13 @@ impl ZSet {
     /// Removes ranks `start..end` (clamped); returns how many went.
     pub fn remove_ranks(&mut self, start: usize, end: usize) -> usize {
         match &mut self.repr {
-            Repr::Listpack(v) => {
-                let end = end.min(v.len());
+            Repr::Listpack(p) => {
+                let end = end.min(p.len() / 2);
                 if start >= end {
                     return 0;
                 }
-                v.drain(start..end).count()
+                lp_remove(p, start, end);
+                end - start
             }
             Repr::Skiplist(sl) => {
                 let dict = &mut sl.dict;
@@ -494,7 +578,9 @@ impl ZSet {
     /// The entry at rank `i`, copied out.
     pub fn get(&self, i: usize) -> Option<(Bytes, f64)> {
         match &self.repr {
-            Repr::Listpack(v) => v.get(i).cloned(),
+            Repr::Listpack(p) => lp_pairs(p)
+                .nth(i)
+                .map(|(m, s)| (Bytes::copy_from_slice(m), s)),
             Repr::Skiplist(sl) => sl.tree.get(i).map(|(m, s)| (m.clone(), s)),
         }
     }
@@ -504,7 +590,12 @@ impl ZSet {
     /// the shared hash-ordered cursor (`types/scan.rs`).
     pub fn scan(&self, cursor: u64, count: usize) -> (Vec<(Bytes, f64)>, u64) {
         match &self.repr {
-            Repr::Listpack(v) => (v.clone(), 0),
+            Repr::Listpack(p) => (
+                lp_pairs(p)
+                    .map(|(m, s)| (Bytes::copy_from_slice(m), s))
+                    .collect(),
+                0,
+            ),
             Repr::Skiplist(sl) => {
                 let (items, next) = scan_step(sl.dict.iter(), |(m, _)| m.as_ref(), cursor, count);
                 (
@@ -516,29 +607,25 @@ impl ZSet {
     }
 }
 
-/// Inserts into a sorted listpack at the (score, member) position.
-fn lp_insert(v: &mut Vec<(Bytes, f64)>, member: Bytes, score: f64) {
-    let score = lp_score(score);
-    let at = v.partition_point(|(m, s)| cmp_entry(*s, m, score, &member).is_lt());
-    v.insert(at, (member, score));
-}
-
 /// Entries in order or reverse order; see `ZSet::iter_from`.
-pub enum Iter<'a> {
-    Listpack(std::slice::Iter<'a, (Bytes, f64)>, bool),
+pub struct Iter<'a>(IterRepr<'a>);
+
+enum IterRepr<'a> {
+    Forward(LpPairs<'a>),
+    /// The pairs up to the start, taken from the back (a listpack is
+    /// walked forwards only).
+    Backward(Vec<(&'a [u8], f64)>),
     Skiplist(tree::Iter<'a>),
 }
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a Bytes, f64);
+    type Item = (&'a [u8], f64);
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Iter::Listpack(it, rev) => {
-                let e = if *rev { it.next_back() } else { it.next() }?;
-                Some((&e.0, e.1))
-            }
-            Iter::Skiplist(it) => it.next(),
+        match &mut self.0 {
+            IterRepr::Forward(it) => it.next(),
+            IterRepr::Backward(v) => v.pop(),
+            IterRepr::Skiplist(it) => it.next().map(|(m, s)| (m.as_ref(), s)),
         }
     }
 }
@@ -600,6 +687,34 @@ mod tests {
         };
         assert_eq!(ZSet::from_pairs(pairs(4), &enc).encoding(), "listpack");
         assert_eq!(ZSet::from_pairs(pairs(5), &enc).encoding(), "skiplist");
+    }
+
+    #[test]
+    fn scores_pack_small_and_round_trip() {
+        let cases = [
+            (0.0, 1),
+            (1.0, 1),
+            (-4.0, 1),
+            (127.0, 1),
+            (128.0, 2),
+            (-128.0, 1),
+            (-129.0, 2),
+            (1_700_000_000.0, 4),
+            (3_000_000_000.0, 5),
+            (1_700_000_000_123.0, 6),
+            (9_007_199_254_740_991.0, 7),
+            (-9_007_199_254_740_991.0, 7),
+            (9_007_199_254_740_992.0, 8),
+            (2.5, 8),
+            (f64::INFINITY, 8),
+            (f64::NEG_INFINITY, 8),
+            (f64::MIN_POSITIVE, 8),
+        ];
+        for (score, len) in cases {
+            let (b, n) = score_bytes(score);
+            assert_eq!(n, len, "{score}");
+            assert_eq!(score_of(&b[..n]).to_bits(), score.to_bits(), "{score}");
+        }
     }
 
     #[test]
