@@ -26,7 +26,7 @@ use crate::util::inline::InlineBytes;
 /// node (as Redis's dict buckets point at their dictEntry).
 type Table = HashTable<Box<Node>>;
 
-/// A key and its entry: 96 bytes, one allocator size class. The key's hash
+/// A key and its entry: 80 bytes, one allocator size class. The key's hash
 /// is not kept: the table's tag byte already rules out all but about one
 /// in 128 other keys, and growth, which rehashes, is rare.
 struct Node {
@@ -34,7 +34,7 @@ struct Node {
     entry: Entry,
 }
 
-const _: () = assert!(std::mem::size_of::<Node>() <= 96);
+const _: () = assert!(std::mem::size_of::<Node>() <= 80);
 
 impl Node {
     #[inline]
@@ -48,26 +48,25 @@ impl Node {
     }
 }
 
-/// Longest key kept in its node (`Key::Inline`): what fits beside the tag
-/// without making a `Key` bigger than the `Bytes` it otherwise holds.
-const INLINE_KEY: usize = 23;
+/// Longest key kept in its node (`Key::Inline`): what fits beside the
+/// length and the tag in the 24 bytes a `Key` takes.
+const INLINE_KEY: usize = 22;
 
 /// A key as its node keeps it: a short one in the node itself (no
 /// allocation of its own, and the compare of every lookup reads no other
-/// line), a longer one as shared bytes.
+/// line), a longer one in an exact-size allocation.
 enum Key {
     Inline(InlineBytes<INLINE_KEY>),
-    Heap(Bytes),
+    Heap(Box<[u8]>),
 }
 
-const _: () = assert!(std::mem::size_of::<Key>() <= 32);
+const _: () = assert!(std::mem::size_of::<Key>() <= 24);
 
 impl Key {
-    /// `key`, taking `owned` (the same bytes) when it is too long to inline.
-    fn new(key: &[u8], owned: Option<Bytes>) -> Key {
+    fn new(key: &[u8]) -> Key {
         match InlineBytes::new(key) {
             Some(k) => Key::Inline(k),
-            None => Key::Heap(owned.unwrap_or_else(|| Bytes::copy_from_slice(key))),
+            None => Key::Heap(key.into()),
         }
     }
 
@@ -80,12 +79,9 @@ impl Key {
     }
 
     /// The key as `Bytes`, for the indexes that hold keys of their own
-    /// (deadlines, logs): a copy of an inline key.
+    /// (deadlines, logs) and for replies: a copy.
     fn to_bytes(&self) -> Bytes {
-        match self {
-            Key::Inline(k) => Bytes::copy_from_slice(k.as_bytes()),
-            Key::Heap(b) => b.clone(),
-        }
+        Bytes::copy_from_slice(self.as_bytes())
     }
 }
 
@@ -400,14 +396,13 @@ impl Db {
             expire_at,
             lru: lru_clock(now),
         };
-        self.put(key, None, entry, now)
+        self.put(key, entry, now)
     }
 
-    /// Stores a whole entry under an owned key (transaction write-back,
+    /// Stores a whole entry under `key` (transaction write-back,
     /// RENAME), replacing any previous one. Returns the old live entry.
     pub fn put_entry(&mut self, key: Bytes, entry: Entry, now: u64) -> Option<Entry> {
-        let k = key.clone();
-        self.put(&k, Some(key), entry, now)
+        self.put(&key, entry, now)
     }
 
     /// Brings what the coming lookups of `keys` (each with its slot, and the
@@ -455,8 +450,8 @@ impl Db {
         }
     }
 
-    /// One probe: replace the entry in place, or add key (owned or copied).
-    fn put(&mut self, key: &[u8], owned: Option<Bytes>, entry: Entry, now: u64) -> Option<Entry> {
+    /// One probe: replace the entry in place, or add a copy of the key.
+    fn put(&mut self, key: &[u8], entry: Entry, now: u64) -> Option<Entry> {
         self.note_written(key);
         self.ensure_tables();
         let hash = self.s.hasher.hash_one(key);
@@ -473,7 +468,7 @@ impl Db {
                 (Some(old), k)
             }
             Slot::Vacant(vac) => {
-                let k = Key::new(key, owned);
+                let k = Key::new(key);
                 let stored = (new_deadline != 0).then(|| k.to_bytes());
                 vac.insert(Box::new(Node { key: k, entry }));
                 (None, stored)

@@ -288,6 +288,10 @@ pub struct Entry {
     pub lru: u32,
 }
 
+// A keyspace node is a key (24 bytes) and an entry: 80 bytes in all.
+const _: () = assert!(std::mem::size_of::<Value>() <= 40);
+const _: () = assert!(std::mem::size_of::<Entry>() <= 56);
+
 /// Redis's memory accounting, reproduced so MEMORY USAGE answers as
 /// redis-server does: jemalloc size classes, sds headers and growth,
 /// `robj` and `dictEntry` sizes (`object.c`, `sds.c`, 64-bit build).

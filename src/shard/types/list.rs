@@ -33,10 +33,18 @@ const LP_END: usize = 1;
 const QUICKLIST: usize = 40;
 const QUICKLIST_NODE: usize = 40;
 
-/// A list of byte strings. `bytes` tracks the listpack size of the elements
-/// (`lpEncode…` sizes plus back-lengths) so MEMORY USAGE needs no walk.
+/// A list of byte strings, boxed (as Redis's `quicklist` struct is its own
+/// allocation) so that every keyspace entry stays small: the other values
+/// fit in 32 bytes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct List {
+    b: Box<Body>,
+}
+
+/// `bytes` tracks the listpack size of the elements (`lpEncode…` sizes
+/// plus back-lengths) so MEMORY USAGE needs no walk.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Body {
     items: Chunked<Bytes>,
     bytes: usize,
 }
@@ -72,29 +80,31 @@ impl List {
     pub fn from_items(items: Vec<Bytes>) -> List {
         let bytes = items.iter().map(|e| listpack_entry_size(e)).sum();
         List {
-            items: Chunked::from_vec(items),
-            bytes,
+            b: Box::new(Body {
+                items: Chunked::from_vec(items),
+                bytes,
+            }),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.b.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.b.items.is_empty()
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Bytes> + ExactSizeIterator {
-        self.items.iter()
+        self.b.items.iter()
     }
 
     fn added(&mut self, e: &[u8]) {
-        self.bytes += listpack_entry_size(e);
+        self.b.bytes += listpack_entry_size(e);
     }
 
     fn removed(&mut self, e: &[u8]) {
-        self.bytes = self.bytes.saturating_sub(listpack_entry_size(e));
+        self.b.bytes = self.b.bytes.saturating_sub(listpack_entry_size(e));
     }
 
     /// Pushes a copy of `e` at `end`.
@@ -106,15 +116,15 @@ impl List {
     pub fn push_owned(&mut self, end: End, e: Bytes) {
         self.added(&e);
         match end {
-            End::Left => self.items.push_front(e),
-            End::Right => self.items.push_back(e),
+            End::Left => self.b.items.push_front(e),
+            End::Right => self.b.items.push_back(e),
         }
     }
 
     pub fn pop(&mut self, end: End) -> Option<Bytes> {
         let e = match end {
-            End::Left => self.items.pop_front(),
-            End::Right => self.items.pop_back(),
+            End::Left => self.b.items.pop_front(),
+            End::Right => self.b.items.pop_back(),
         }?;
         self.removed(&e);
         Some(e)
@@ -140,7 +150,7 @@ impl List {
 
     /// LINDEX.
     pub fn get(&self, index: i64) -> Option<&Bytes> {
-        self.items.get(self.position(index)?)
+        self.b.items.get(self.position(index)?)
     }
 
     /// LSET: false when the index is out of range.
@@ -150,7 +160,7 @@ impl List {
         };
         let new = Bytes::copy_from_slice(e);
         self.added(&new);
-        if let Some(slot) = self.items.get_mut(i) {
+        if let Some(slot) = self.b.items.get_mut(i) {
             let old = std::mem::replace(slot, new);
             self.removed(&old);
         }
@@ -163,18 +173,18 @@ impl List {
             Some((s, e)) => (s, e - s + 1),
             None => (self.len(), 0),
         };
-        self.items.iter_from(s).take(n)
+        self.b.items.iter_from(s).take(n)
     }
 
     /// LINSERT: inserts `e` before or after the first `pivot` from the head.
     /// Returns false when there is no such pivot.
     pub fn insert(&mut self, after: bool, pivot: &[u8], e: &[u8]) -> bool {
-        let Some(i) = self.items.iter().position(|x| x.as_ref() == pivot) else {
+        let Some(i) = self.b.items.iter().position(|x| x.as_ref() == pivot) else {
             return false;
         };
         let new = Bytes::copy_from_slice(e);
         self.added(&new);
-        self.items.insert(if after { i + 1 } else { i }, new);
+        self.b.items.insert(if after { i + 1 } else { i }, new);
         true
     }
 
@@ -184,12 +194,13 @@ impl List {
         let limit = usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX);
         let from_tail = count < 0;
         let mut removed = 0;
-        let n = self.items.len();
+        let n = self.b.items.len();
         let mut keep = vec![true; n];
         let equal = |(_, x): &(usize, &Bytes)| x.as_ref() == e;
         let matches: Box<dyn Iterator<Item = usize>> = if from_tail {
             Box::new(
-                self.items
+                self.b
+                    .items
                     .iter()
                     .enumerate()
                     .rev()
@@ -197,7 +208,14 @@ impl List {
                     .map(|(i, _)| i),
             )
         } else {
-            Box::new(self.items.iter().enumerate().filter(equal).map(|(i, _)| i))
+            Box::new(
+                self.b
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter(equal)
+                    .map(|(i, _)| i),
+            )
         };
         for i in matches {
             if limit != 0 && removed == limit {
@@ -207,9 +225,13 @@ impl List {
             removed += 1;
         }
         if removed > 0 {
-            self.items
+            self.b
+                .items
                 .retain_by_index(|i| keep.get(i).copied().unwrap_or(true));
-            self.bytes = self.bytes.saturating_sub(removed * listpack_entry_size(e));
+            self.b.bytes = self
+                .b
+                .bytes
+                .saturating_sub(removed * listpack_entry_size(e));
         }
         removed
     }
@@ -221,8 +243,8 @@ impl List {
         let (s, e) = match resolve_range(len, start, end) {
             Some(r) => r,
             None => {
-                self.items.clear();
-                self.bytes = 0;
+                self.b.items.clear();
+                self.b.bytes = 0;
                 return len;
             }
         };
@@ -246,7 +268,8 @@ impl List {
         let matches = |(_, x): &(usize, &Bytes)| x.as_ref() == e;
         let found: Box<dyn Iterator<Item = usize>> = if rank < 0 {
             Box::new(
-                self.items
+                self.b
+                    .items
                     .iter()
                     .rev()
                     .enumerate()
@@ -256,7 +279,8 @@ impl List {
             )
         } else {
             Box::new(
-                self.items
+                self.b
+                    .items
                     .iter()
                     .enumerate()
                     .take(scan)
@@ -275,7 +299,7 @@ impl List {
     /// True while Redis would keep the whole list in one quicklist node
     /// (`list-max-listpack-size -2`: at most 8 KiB of listpack).
     pub fn fits_one_node(&self) -> bool {
-        LP_HEADER + self.bytes + LP_END <= NODE_BYTES
+        LP_HEADER + self.b.bytes + LP_END <= NODE_BYTES
     }
 
     /// OBJECT ENCODING. Redis 7.0 stores every list as a quicklist (the
@@ -291,11 +315,11 @@ impl List {
     pub fn memory_usage(&self) -> usize {
         let base = memory::ROBJ + QUICKLIST;
         if self.fits_one_node() {
-            return base + QUICKLIST_NODE + memory::alloc_size(LP_HEADER + self.bytes + LP_END);
+            return base + QUICKLIST_NODE + memory::alloc_size(LP_HEADER + self.b.bytes + LP_END);
         }
         let per_node = NODE_BYTES - LP_HEADER - LP_END;
-        let nodes = self.bytes.div_ceil(per_node).max(1);
-        let avg = (LP_HEADER + self.bytes / nodes + LP_END).min(NODE_BYTES);
+        let nodes = self.b.bytes.div_ceil(per_node).max(1);
+        let avg = (LP_HEADER + self.b.bytes / nodes + LP_END).min(NODE_BYTES);
         base + nodes * (QUICKLIST_NODE + memory::alloc_size(avg))
     }
 }
@@ -328,7 +352,7 @@ mod tests {
         assert_eq!(l.pop(End::Right).as_deref(), Some(&b"c"[..]));
         assert_eq!(strs(l.pop_many(End::Left, 5)), ["a", "b"]);
         assert!(l.is_empty());
-        assert_eq!(l.bytes, 0);
+        assert_eq!(l.b.bytes, 0);
         assert_eq!(l.pop(End::Left), None);
     }
 
@@ -380,7 +404,7 @@ mod tests {
         assert_eq!(strs(l.range(0, -1)), ["b", "c", "d"]);
         assert_eq!(l.trim(5, 10), 3);
         assert!(l.is_empty());
-        assert_eq!(l.bytes, 0);
+        assert_eq!(l.b.bytes, 0);
     }
 
     #[test]
