@@ -149,7 +149,7 @@ fn write_list(out: &mut Vec<u8>, l: &List, compress: bool) {
 
 fn write_set(out: &mut Vec<u8>, s: &Set, compress: bool) {
     if let Some((items, width)) = s.intset() {
-        write_string(out, &intset::encode(items, width), compress);
+        write_string(out, &intset::encode(&items, width), compress);
         return;
     }
     write_usize(out, s.len());

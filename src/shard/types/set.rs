@@ -38,12 +38,13 @@ enum Repr {
     Table(Box<Table>),
 }
 
-/// Redis's intset: sorted distinct integers. `width` is the bytes per entry
-/// of Redis's packed blob (2, 4 or 8); like Redis's it only ever grows, so
-/// MEMORY USAGE stays right after the widest member is removed.
+/// Redis's intset: sorted distinct integers packed as Redis packs them,
+/// `width` little-endian bytes each (2, 4 or 8). Like Redis's the width
+/// only ever grows, so MEMORY USAGE stays right after the widest member is
+/// removed.
 #[derive(Clone, Debug)]
 struct IntSet {
-    items: Vec<i64>,
+    bytes: Vec<u8>,
     width: usize,
 }
 
@@ -89,37 +90,97 @@ fn int_width(v: i64) -> usize {
     }
 }
 
+/// Appends `v` as `width` little-endian bytes (it fits: see `int_width`).
+fn push_int(out: &mut Vec<u8>, v: i64, width: usize) {
+    let b = v.to_le_bytes();
+    out.extend_from_slice(b.get(..width).unwrap_or(&b));
+}
+
 impl IntSet {
     fn new() -> IntSet {
         IntSet {
-            items: Vec::new(),
+            bytes: Vec::new(),
             width: 2,
         }
     }
 
+    fn len(&self) -> usize {
+        self.bytes.len() / self.width
+    }
+
+    fn get(&self, i: usize) -> Option<i64> {
+        let at = i.checked_mul(self.width)?;
+        let b = self.bytes.get(at..at + self.width)?;
+        let mut a = if b.last().is_some_and(|l| l & 0x80 != 0) {
+            [0xff; 8]
+        } else {
+            [0; 8]
+        };
+        for (d, s) in a.iter_mut().zip(b) {
+            *d = *s;
+        }
+        Some(i64::from_le_bytes(a))
+    }
+
+    /// The members ascending.
+    fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    /// Where `v` is (Ok) or would go (Err), as `slice::binary_search`.
+    fn search(&self, v: i64) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).map(|x| x.cmp(&v)) {
+                Some(std::cmp::Ordering::Less) => lo = mid + 1,
+                Some(std::cmp::Ordering::Greater) => hi = mid,
+                _ => return Ok(mid),
+            }
+        }
+        Err(lo)
+    }
+
     fn add(&mut self, v: i64) -> bool {
-        match self.items.binary_search(&v) {
+        let w = int_width(v);
+        if w > self.width {
+            // Widening: every member re-encoded (`intsetUpgradeAndAdd`).
+            let items: Vec<i64> = self.iter().collect();
+            self.width = w;
+            self.bytes = Vec::with_capacity((items.len() + 1) * w);
+            for x in items {
+                push_int(&mut self.bytes, x, w);
+            }
+        }
+        match self.search(v) {
             Ok(_) => false,
             Err(pos) => {
-                self.items.insert(pos, v);
-                self.width = self.width.max(int_width(v));
+                let mut b = Vec::with_capacity(8);
+                push_int(&mut b, v, self.width);
+                let at = pos * self.width;
+                self.bytes.splice(at..at, b);
                 true
             }
         }
     }
 
+    /// Removes and returns the member at position `i`.
+    fn remove_at(&mut self, i: usize) -> Option<i64> {
+        let v = self.get(i)?;
+        let at = i * self.width;
+        self.bytes.drain(at..at + self.width);
+        Some(v)
+    }
+
     fn remove(&mut self, v: i64) -> bool {
-        match self.items.binary_search(&v) {
-            Ok(pos) => {
-                self.items.remove(pos);
-                true
-            }
+        match self.search(v) {
+            Ok(pos) => self.remove_at(pos).is_some(),
             Err(_) => false,
         }
     }
 
     fn contains(&self, v: i64) -> bool {
-        self.items.binary_search(&v).is_ok()
+        self.search(v).is_ok()
     }
 }
 
@@ -236,7 +297,7 @@ impl Set {
 
     pub fn len(&self) -> usize {
         match &self.repr {
-            Repr::Ints(s) => s.items.len(),
+            Repr::Ints(s) => s.len(),
             Repr::Table(t) => t.members.len(),
         }
     }
@@ -250,7 +311,7 @@ impl Set {
         match &self.repr {
             Repr::Ints(s) => {
                 let mut scratch = Vec::with_capacity(20);
-                for &v in &s.items {
+                for v in s.iter() {
                     scratch.clear();
                     num::write_i64(v, &mut scratch);
                     f(&scratch);
@@ -262,9 +323,9 @@ impl Set {
 
     /// The members (ascending) and entry width in bytes of an intset, for
     /// its RDB blob; None for a hashtable.
-    pub fn intset(&self) -> Option<(&[i64], usize)> {
+    pub fn intset(&self) -> Option<(Vec<i64>, usize)> {
         match &self.repr {
-            Repr::Ints(s) => Some((&s.items, s.width)),
+            Repr::Ints(s) => Some((s.iter().collect(), s.width)),
             Repr::Table(_) => None,
         }
     }
@@ -282,9 +343,7 @@ impl Set {
     /// entries (dictEntry + sds) times the size.
     pub fn memory_usage(&self) -> usize {
         match &self.repr {
-            Repr::Ints(s) => {
-                memory::ROBJ + memory::alloc_size(INTSET_HEADER + s.items.len() * s.width)
-            }
+            Repr::Ints(s) => memory::ROBJ + memory::alloc_size(INTSET_HEADER + s.bytes.len()),
             Repr::Table(t) => {
                 let base = memory::ROBJ + memory::DICT + 8 * t.dict_slots();
                 let sampled: Vec<usize> = t
@@ -305,8 +364,8 @@ impl Set {
     /// Switches an intset to a hashtable (`setTypeConvert`), presized.
     fn convert(&mut self) {
         if let Repr::Ints(s) = &self.repr {
-            let mut t = Table::with_capacity(s.items.len() + 1);
-            for &v in &s.items {
+            let mut t = Table::with_capacity(s.len() + 1);
+            for v in s.iter() {
                 t.push(Elem::Int(v).into_bytes());
             }
             self.repr = Repr::Table(Box::new(t));
@@ -342,7 +401,7 @@ impl Set {
                 if !s.add(v) {
                     return false;
                 }
-                if s.items.len() > max_intset {
+                if s.len() > max_intset {
                     self.convert();
                 }
                 true
@@ -407,7 +466,7 @@ impl Set {
 
     fn elem_at(&self, i: usize) -> Option<Elem> {
         match &self.repr {
-            Repr::Ints(s) => s.items.get(i).map(|&v| Elem::Int(v)),
+            Repr::Ints(s) => s.get(i).map(Elem::Int),
             Repr::Table(t) => t.members.get(i).map(|b| Elem::Str(b.clone())),
         }
     }
@@ -415,7 +474,7 @@ impl Set {
     /// Every member in the set's order (ascending for an intset).
     pub fn elems(&self) -> Vec<Elem> {
         match &self.repr {
-            Repr::Ints(s) => s.items.iter().map(|&v| Elem::Int(v)).collect(),
+            Repr::Ints(s) => s.iter().map(Elem::Int).collect(),
             Repr::Table(t) => t.members.iter().map(|b| Elem::Str(b.clone())).collect(),
         }
     }
@@ -423,7 +482,7 @@ impl Set {
     /// Every member as bytes, in the set's order.
     pub fn members(&self) -> Vec<Bytes> {
         match &self.repr {
-            Repr::Ints(s) => s.items.iter().map(|&v| Elem::Int(v).into_bytes()).collect(),
+            Repr::Ints(s) => s.iter().map(|v| Elem::Int(v).into_bytes()).collect(),
             Repr::Table(t) => t.members.clone(),
         }
     }
@@ -444,7 +503,7 @@ impl Set {
         }
         let i = rng.below(self.len());
         match &mut self.repr {
-            Repr::Ints(s) => Some(Elem::Int(s.items.remove(i)).into_bytes()),
+            Repr::Ints(s) => s.remove_at(i).map(|v| Elem::Int(v).into_bytes()),
             Repr::Table(t) => t.remove_at(i),
         }
     }
@@ -466,14 +525,19 @@ impl Set {
                     .iter()
                     .filter_map(|&i| {
                         *gone.get_mut(i)? = true;
-                        s.items.get(i).map(|&v| Elem::Int(v).into_bytes())
+                        s.get(i).map(|v| Elem::Int(v).into_bytes())
                     })
                     .collect();
-                let mut k = 0;
-                s.items.retain(|_| {
-                    k += 1;
-                    !gone.get(k - 1).copied().unwrap_or(false)
-                });
+                let kept: Vec<i64> = s
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| !gone.get(i).copied().unwrap_or(false))
+                    .map(|(_, v)| v)
+                    .collect();
+                s.bytes.clear();
+                for v in kept {
+                    push_int(&mut s.bytes, v, s.width);
+                }
                 out
             }
             Repr::Table(t) => {
@@ -542,7 +606,7 @@ pub fn remove_members(candidates: &mut Vec<Elem>, other: &Set) {
 pub fn add_all(out: &mut Set, from: &Set, max_intset: usize) {
     match &from.repr {
         Repr::Ints(s) => {
-            for &v in &s.items {
+            for v in s.iter() {
                 out.add_int(v, max_intset);
             }
         }
@@ -580,6 +644,28 @@ mod tests {
         v.into_iter()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn intset_packs_and_widens_like_redis() {
+        let mut s = IntSet::new();
+        for v in [5, -1, 32767, -32768] {
+            assert!(s.add(v));
+        }
+        assert_eq!((s.width, s.bytes.len()), (2, 8));
+        assert!(!s.add(-1));
+        assert!(s.add(1 << 20));
+        assert_eq!((s.width, s.len()), (4, 5));
+        assert!(s.add(i64::MIN) && s.add(i64::MAX));
+        assert_eq!(s.width, 8);
+        let all: Vec<i64> = s.iter().collect();
+        assert_eq!(all, [i64::MIN, -32768, -1, 5, 32767, 1 << 20, i64::MAX]);
+        assert!(s.contains(-32768) && !s.contains(6));
+        assert!(s.remove(i64::MIN) && !s.remove(i64::MIN));
+        assert_eq!(s.remove_at(0), Some(-32768));
+        assert_eq!(s.remove_at(9), None);
+        // Never narrower again.
+        assert_eq!((s.width, s.len()), (8, 5));
     }
 
     #[test]
