@@ -234,7 +234,7 @@ fn read_value(v: &Value) -> (String, String, Vec<String>) {
     let mut out = Vec::new();
     match v {
         Value::Str(s) => out.push(text(&s.to_bytes())),
-        Value::List(l) => out.extend(l.iter().map(|e| text(e))),
+        Value::List(l) => out.extend(l.iter().map(text)),
         Value::Set(s) => s.for_each(|m| out.push(text(m))),
         Value::Hash(h) => h.for_each(|f, v| out.push(format!("{}={}", text(f), text(v)))),
         Value::ZSet(z) => z.for_each(|m, s| {

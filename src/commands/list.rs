@@ -132,7 +132,7 @@ pub fn lrange(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
     let start = parse_i64(&argv[2])?;
     let end = parse_i64(&argv[3])?;
     Ok(match ctx.read::<List>(&argv[1])? {
-        Some(l) => Reply::Array(l.range(start, end).map(Reply::stored).collect()),
+        Some(l) => Reply::Array(l.range(start, end).map(Reply::copied).collect()),
         None => Reply::Array(Vec::new()),
     })
 }
@@ -144,7 +144,7 @@ pub fn lindex(ctx: &mut KeyCtx, argv: &[Bytes]) -> CmdResult {
         return Ok(Reply::Nil);
     };
     let index = parse_i64(&argv[2])?;
-    Ok(l.get(index).map_or(Reply::Nil, Reply::stored))
+    Ok(l.get(index).map_or(Reply::Nil, Reply::copied))
 }
 
 /// LSET key index element (`lsetCommand`): no such key, then the index.
@@ -266,10 +266,10 @@ fn move_generic(ctx: &mut KeyCtx, src: &Bytes, dst: &Bytes, from: End, to: End) 
         return Ok(Reply::Nil);
     };
     match ctx.write::<List>(dst)? {
-        Some(l) => l.push_owned(to, value.clone()),
+        Some(l) => l.push(to, &value),
         None => {
             let mut l = List::new();
-            l.push_owned(to, value.clone());
+            l.push(to, &value);
             let now = ctx.now;
             ctx.db().insert(dst, Value::List(l), 0, now);
         }

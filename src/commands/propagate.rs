@@ -193,7 +193,7 @@ pub fn rebuild(key: &Bytes, value: Option<(&Value, u64)>) -> Vec<Vec<Bytes>> {
     match value {
         Value::Str(s) => out.push(vec![b("SET"), key.clone(), s.to_bytes()]),
         Value::List(l) => {
-            let items: Vec<Bytes> = l.iter().cloned().collect();
+            let items: Vec<Bytes> = l.iter().map(Bytes::copy_from_slice).collect();
             for part in items.chunks(CHUNK) {
                 let mut cmd = vec![b("RPUSH"), key.clone()];
                 cmd.extend_from_slice(part);

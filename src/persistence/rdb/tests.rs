@@ -210,7 +210,7 @@ fn contents(v: &Value) -> Vec<String> {
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     match v {
         Value::Str(s) => out.push(text(&s.to_bytes())),
-        Value::List(l) => out.extend(l.iter().map(|e| text(e))),
+        Value::List(l) => out.extend(l.iter().map(text)),
         Value::Set(s) => s.for_each(|m| out.push(text(m))),
         Value::Hash(h) => h.for_each(|f, v| out.push(format!("{}={}", text(f), text(v)))),
         Value::ZSet(z) => z.for_each(|m, s| out.push(format!("{}={s}", text(m)))),

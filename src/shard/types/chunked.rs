@@ -1,42 +1,50 @@
-//! A deque in chunks of at most `CHUNK` elements, the shape of Redis's
-//! quicklist: pushing and popping at either end touch one small chunk, so a
-//! long list never copies itself whole to grow (one `VecDeque` of a million
-//! elements moved 32 MB in one go, stalling every client of the shard), and
-//! an index is found by skipping whole chunks. Pure data structure. Owned
-//! by: the list value that holds it.
+//! A deque of byte strings in chunks, the shape of Redis's quicklist: each
+//! chunk packs up to `CHUNK` elements (and about `CHUNK_BYTES` of them) in
+//! one buffer with back-lengths (`Packed<true>`, Redis's listpack), so a
+//! short element costs a few bytes instead of a handle and an allocation;
+//! pushing and popping at either end touch one small chunk, a long list
+//! never copies itself whole to grow, and an index is found by skipping
+//! whole chunks. Pure data structure. Owned by: the list value that holds
+//! it.
 
 use std::collections::VecDeque;
 
-/// Elements per chunk; a chunk only grows up to this, so small lists stay
-/// small and a full one is 4 KiB of element handles.
-const CHUNK: usize = 128;
+use bytes::Bytes;
 
-#[derive(Clone, Debug)]
-pub struct Chunked<T> {
+use super::packed::Packed;
+
+/// Elements per chunk at most.
+const CHUNK: usize = 128;
+/// A chunk takes no more elements once its buffer is this big (Redis's
+/// 8 KiB `list-max-listpack-size -2`); a bigger element has a chunk of
+/// its own.
+const CHUNK_BYTES: usize = 8192;
+
+type Chunk = Packed<true>;
+
+/// Whether `c` has room for one more element of `n` bytes.
+fn has_room(c: &Chunk, n: usize) -> bool {
+    c.len() < CHUNK && c.encoded_len() + n <= CHUNK_BYTES
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Chunked {
     /// Never holds an empty chunk.
-    chunks: VecDeque<VecDeque<T>>,
+    chunks: VecDeque<Chunk>,
     len: usize,
 }
 
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked {
-            chunks: VecDeque::new(),
-            len: 0,
+impl Chunked {
+    /// These elements in order, in chunks filled up to the limits.
+    pub fn from_items<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Chunked {
+        let mut out = Chunked::default();
+        for e in items {
+            out.push_back(e);
         }
-    }
-}
-
-impl<T> Chunked<T> {
-    /// Elements in order, in chunks of exactly `CHUNK` (the last shorter).
-    pub fn from_vec(items: Vec<T>) -> Chunked<T> {
-        let len = items.len();
-        let mut chunks = VecDeque::with_capacity(len.div_ceil(CHUNK));
-        let mut items = items.into_iter().peekable();
-        while items.peek().is_some() {
-            chunks.push_back(items.by_ref().take(CHUNK).collect());
+        for c in &mut out.chunks {
+            c.shrink_to_fit();
         }
-        Chunked { chunks, len }
+        out
     }
 
     pub fn len(&self) -> usize {
@@ -52,58 +60,58 @@ impl<T> Chunked<T> {
         self.len = 0;
     }
 
-    pub fn push_front(&mut self, e: T) {
+    pub fn push_front(&mut self, e: &[u8]) {
         match self.chunks.front_mut() {
-            Some(c) if c.len() < CHUNK => c.push_front(e),
+            Some(c) if has_room(c, e.len()) => c.push_front(e),
             _ => {
-                let mut c = VecDeque::with_capacity(self.new_chunk_capacity());
-                c.push_back(e);
+                let mut c = Chunk::new();
+                c.push(e);
+                self.reserve_chunk();
                 self.chunks.push_front(c);
             }
         }
         self.len += 1;
     }
 
-    pub fn push_back(&mut self, e: T) {
+    pub fn push_back(&mut self, e: &[u8]) {
         match self.chunks.back_mut() {
-            Some(c) if c.len() < CHUNK => c.push_back(e),
+            Some(c) if has_room(c, e.len()) => c.push(e),
             _ => {
-                let mut c = VecDeque::with_capacity(self.new_chunk_capacity());
-                c.push_back(e);
+                let mut c = Chunk::new();
+                c.push(e);
+                self.reserve_chunk();
                 self.chunks.push_back(c);
             }
         }
         self.len += 1;
     }
 
-    /// The first chunk grows as a `VecDeque` does (a short list stays
-    /// short); the chunks after it start at full size.
-    fn new_chunk_capacity(&self) -> usize {
-        if self.chunks.is_empty() {
-            1
-        } else {
-            CHUNK
+    /// Room for one more chunk: exactly one for the first (most lists are
+    /// short), doubling after that.
+    fn reserve_chunk(&mut self) {
+        if self.chunks.capacity() == 0 {
+            self.chunks.reserve_exact(1);
         }
     }
 
-    pub fn pop_front(&mut self) -> Option<T> {
+    pub fn pop_front(&mut self) -> Option<Bytes> {
         let c = self.chunks.front_mut()?;
         let e = c.pop_front();
         if c.is_empty() {
             self.chunks.pop_front();
         }
-        self.len -= 1;
-        e
+        self.len = self.len.saturating_sub(1);
+        e.map(Bytes::from)
     }
 
-    pub fn pop_back(&mut self) -> Option<T> {
+    pub fn pop_back(&mut self) -> Option<Bytes> {
         let c = self.chunks.back_mut()?;
         let e = c.pop_back();
         if c.is_empty() {
             self.chunks.pop_back();
         }
-        self.len -= 1;
-        e
+        self.len = self.len.saturating_sub(1);
+        e.map(Bytes::from)
     }
 
     /// The chunk holding element `i` and the position in it, walking from
@@ -132,55 +140,83 @@ impl<T> Chunked<T> {
         None
     }
 
-    pub fn get(&self, i: usize) -> Option<&T> {
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
         let (c, at) = self.locate(i)?;
-        self.chunks.get(c)?.get(at)
+        let c = self.chunks.get(c)?;
+        // From the nearer end of the chunk.
+        if at < c.len() / 2 {
+            c.iter().nth(at)
+        } else {
+            c.iter().rev().nth(c.len() - 1 - at)
+        }
     }
 
-    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        let (c, at) = self.locate(i)?;
-        self.chunks.get_mut(c)?.get_mut(at)
+    /// Replaces element `i` with `e`; false when out of range.
+    pub fn replace(&mut self, i: usize, e: &[u8]) -> bool {
+        let Some((c, at)) = self.locate(i) else {
+            return false;
+        };
+        let Some(chunk) = self.chunks.get_mut(c) else {
+            return false;
+        };
+        match chunk.offset_of(at) {
+            Some(off) => chunk.replace(off, e),
+            None => false,
+        }
     }
 
     /// Inserts `e` so it becomes element `i` (`i == len` appends). A full
     /// chunk is split in two first.
-    pub fn insert(&mut self, i: usize, e: T) {
-        if i >= self.len {
-            self.push_back(e);
-            return;
-        }
+    pub fn insert(&mut self, i: usize, e: &[u8]) {
         let Some((mut c, mut at)) = self.locate(i) else {
             self.push_back(e);
             return;
         };
-        if self.chunks[c].len() >= CHUNK {
-            let tail = self.chunks[c].split_off(CHUNK / 2);
-            self.chunks.insert(c + 1, tail);
-            if at >= CHUNK / 2 {
-                c += 1;
-                at -= CHUNK / 2;
+        if !self.chunks.get(c).is_some_and(|k| has_room(k, e.len())) {
+            let Some(chunk) = self.chunks.get_mut(c) else {
+                return;
+            };
+            let half = chunk.len() / 2;
+            if half > 0 {
+                let tail = chunk.split_off(half);
+                self.chunks.insert(c + 1, tail);
+                if at >= half {
+                    c += 1;
+                    at -= half;
+                }
             }
         }
-        self.chunks[c].insert(at, e);
-        self.len += 1;
+        if let Some(chunk) = self.chunks.get_mut(c) {
+            if let Some(off) = chunk.offset_of(at) {
+                chunk.insert(off, [e]);
+                self.len += 1;
+            }
+        }
     }
 
     /// Keeps the elements for which `keep(index)` is true.
     pub fn retain_by_index(&mut self, mut keep: impl FnMut(usize) -> bool) {
         let mut i = 0;
         for c in &mut self.chunks {
-            c.retain(|_| {
-                let k = keep(i);
-                i += 1;
-                k
-            });
+            let kept: Vec<bool> = (0..c.len())
+                .map(|_| {
+                    let k = keep(i);
+                    i += 1;
+                    k
+                })
+                .collect();
+            if kept.iter().all(|&k| k) {
+                continue;
+            }
+            let mut flags = kept.iter();
+            *c = Chunk::from_entries(c.iter().filter(|_| flags.next().copied().unwrap_or(true)));
         }
         self.chunks.retain(|c| !c.is_empty());
-        self.len = self.chunks.iter().map(VecDeque::len).sum();
+        self.len = self.chunks.iter().map(Chunk::len).sum();
     }
 
     /// Elements from the head, both ways, exact length.
-    pub fn iter(&self) -> Iter<'_, T> {
+    pub fn iter(&self) -> Iter<'_> {
         Iter {
             inner: self.chunks.iter().flatten(),
             left: self.len,
@@ -188,33 +224,42 @@ impl<T> Chunked<T> {
     }
 
     /// Elements `from..` (from ≤ len), found by skipping whole chunks.
-    pub fn iter_from(&self, from: usize) -> impl Iterator<Item = &T> {
+    pub fn iter_from(&self, from: usize) -> impl Iterator<Item = &[u8]> {
         let (c, at) = self.locate(from).unwrap_or((self.chunks.len(), 0));
         self.chunks
             .range(c.min(self.chunks.len())..)
             .enumerate()
-            .flat_map(move |(n, chunk)| chunk.range(if n == 0 { at } else { 0 }..))
+            .flat_map(move |(n, chunk)| chunk.iter_from(if n == 0 { at } else { 0 }))
+    }
+
+    /// Elements and encoded bytes of each chunk.
+    #[cfg(test)]
+    fn chunk_lens(&self) -> Vec<(usize, usize)> {
+        self.chunks
+            .iter()
+            .map(|c| (c.len(), c.encoded_len()))
+            .collect()
     }
 }
 
-impl<T: PartialEq> PartialEq for Chunked<T> {
+impl PartialEq for Chunked {
     /// Equal elements in order, however they are chunked.
     fn eq(&self, other: &Self) -> bool {
         self.len == other.len && self.iter().eq(other.iter())
     }
 }
 
-pub struct Iter<'a, T> {
-    inner: std::iter::Flatten<std::collections::vec_deque::Iter<'a, VecDeque<T>>>,
+pub struct Iter<'a> {
+    inner: std::iter::Flatten<std::collections::vec_deque::Iter<'a, Chunk>>,
     left: usize,
 }
 
-impl<'a, T> Iterator for Iter<'a, T> {
-    type Item = &'a T;
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a [u8];
 
-    fn next(&mut self) -> Option<&'a T> {
+    fn next(&mut self) -> Option<&'a [u8]> {
         let e = self.inner.next()?;
-        self.left -= 1;
+        self.left = self.left.saturating_sub(1);
         Some(e)
     }
 
@@ -223,25 +268,26 @@ impl<'a, T> Iterator for Iter<'a, T> {
     }
 }
 
-impl<T> DoubleEndedIterator for Iter<'_, T> {
+impl DoubleEndedIterator for Iter<'_> {
     fn next_back(&mut self) -> Option<Self::Item> {
         let e = self.inner.next_back()?;
-        self.left -= 1;
+        self.left = self.left.saturating_sub(1);
         Some(e)
     }
 }
 
-impl<T> ExactSizeIterator for Iter<'_, T> {}
+impl ExactSizeIterator for Iter<'_> {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every operation against a plain `VecDeque`, across chunk boundaries.
+    /// Every operation against a plain `VecDeque`, across chunk boundaries
+    /// and with elements big enough to end a chunk early.
     #[test]
     fn behaves_as_a_deque() {
         let mut c = Chunked::default();
-        let mut d = VecDeque::new();
+        let mut d: VecDeque<Vec<u8>> = VecDeque::new();
         let mut x = 7u64;
         let mut step = || {
             x ^= x << 13;
@@ -249,48 +295,81 @@ mod tests {
             x ^= x << 17;
             x
         };
+        let elem = |n: u64, r: u64| -> Vec<u8> {
+            let mut e = n.to_string().into_bytes();
+            if r % 97 == 0 {
+                e.resize(3000 + (r % 7000) as usize, b'x');
+            }
+            e
+        };
         for n in 0..20_000u64 {
             let r = step();
             match r % 9 {
                 0..=2 => {
-                    c.push_back(n);
-                    d.push_back(n);
+                    let e = elem(n, r >> 8);
+                    c.push_back(&e);
+                    d.push_back(e);
                 }
                 3..=4 => {
-                    c.push_front(n);
-                    d.push_front(n);
+                    let e = elem(n, r >> 8);
+                    c.push_front(&e);
+                    d.push_front(e);
                 }
-                5 => assert_eq!(c.pop_front(), d.pop_front()),
-                6 => assert_eq!(c.pop_back(), d.pop_back()),
+                5 => assert_eq!(c.pop_front().map(|b| b.to_vec()), d.pop_front()),
+                6 => assert_eq!(c.pop_back().map(|b| b.to_vec()), d.pop_back()),
                 7 => {
                     let i = (step() as usize) % (d.len() + 1);
-                    c.insert(i, n);
-                    d.insert(i, n);
+                    let e = elem(n, r >> 8);
+                    c.insert(i, &e);
+                    d.insert(i, e);
                 }
                 _ => {
                     let i = (step() as usize) % (d.len() + 1);
-                    assert_eq!(c.get(i), d.get(i));
-                    if let (Some(a), Some(b)) = (c.get_mut(i), d.get_mut(i)) {
-                        *a += 1;
-                        *b += 1;
+                    assert_eq!(c.get(i), d.get(i).map(Vec::as_slice));
+                    let e = elem(n + 1, r >> 8);
+                    assert_eq!(c.replace(i, &e), i < d.len());
+                    if let Some(slot) = d.get_mut(i) {
+                        *slot = e;
                     }
                 }
             }
             assert_eq!(c.len(), d.len());
         }
-        assert!(c.iter().eq(d.iter()));
-        assert!(c.iter().rev().eq(d.iter().rev()));
+        assert!(c.iter().eq(d.iter().map(Vec::as_slice)));
+        assert!(c.iter().rev().eq(d.iter().rev().map(Vec::as_slice)));
         assert_eq!(c.iter().len(), d.len());
         for from in [0, 1, 127, 128, 129, d.len() / 2, d.len() - 1, d.len()] {
-            assert!(c.iter_from(from).eq(d.iter().skip(from)), "from {from}");
+            assert!(
+                c.iter_from(from).eq(d.iter().skip(from).map(Vec::as_slice)),
+                "from {from}"
+            );
         }
-        assert!(c.chunks.iter().all(|k| !k.is_empty() && k.len() <= CHUNK));
+        assert!(c.chunk_lens().iter().all(|&(n, _)| n > 0 && n <= CHUNK));
         c.retain_by_index(|i| i % 3 == 0);
-        let kept: Vec<u64> = d.iter().copied().step_by(3).collect();
-        assert!(c.iter().copied().eq(kept.iter().copied()));
+        let kept: Vec<Vec<u8>> = d.iter().cloned().step_by(3).collect();
+        assert!(c.iter().eq(kept.iter().map(Vec::as_slice)));
         assert_eq!(c.len(), kept.len());
-        assert_eq!(Chunked::from_vec(kept.clone()), c);
+        assert_eq!(Chunked::from_items(kept.iter().map(Vec::as_slice)), c);
         c.clear();
         assert!(c.is_empty() && c.iter().next().is_none() && c.pop_back().is_none());
+    }
+
+    #[test]
+    fn chunks_close_at_their_byte_limit() {
+        let e = vec![b'v'; 1000];
+        let c = Chunked::from_items(std::iter::repeat_n(&e[..], 100));
+        let lens = c.chunk_lens();
+        assert!(lens
+            .iter()
+            .all(|&(n, bytes)| n == 8 || bytes <= CHUNK_BYTES));
+        assert_eq!(lens.iter().map(|&(n, _)| n).sum::<usize>(), 100);
+        let big = vec![b'b'; 20_000];
+        let mut c = Chunked::from_items([&b"a"[..], b"b"]);
+        c.push_back(&big);
+        c.push_front(&big);
+        assert_eq!(
+            c.chunk_lens().iter().map(|&(n, _)| n).collect::<Vec<_>>(),
+            [1, 2, 1]
+        );
     }
 }

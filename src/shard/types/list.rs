@@ -7,7 +7,7 @@
 //! answered (None / false / empty), never a panic.
 //!
 //! Elements are always copied out of request buffers on insertion, so a
-//! stored list never pins a network read buffer.
+//! stored list never pins a network read buffer; reads hand out slices.
 
 use bytes::Bytes;
 
@@ -45,7 +45,7 @@ pub struct List {
 /// plus back-lengths) so MEMORY USAGE needs no walk.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Body {
-    items: Chunked<Bytes>,
+    items: Chunked,
     bytes: usize,
 }
 
@@ -81,7 +81,7 @@ impl List {
         let bytes = items.iter().map(|e| listpack_entry_size(e)).sum();
         List {
             b: Box::new(Body {
-                items: Chunked::from_vec(items),
+                items: Chunked::from_items(items.iter().map(Bytes::as_ref)),
                 bytes,
             }),
         }
@@ -95,7 +95,7 @@ impl List {
         self.b.items.is_empty()
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Bytes> + ExactSizeIterator {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
         self.b.items.iter()
     }
 
@@ -109,12 +109,7 @@ impl List {
 
     /// Pushes a copy of `e` at `end`.
     pub fn push(&mut self, end: End, e: &[u8]) {
-        self.push_owned(end, Bytes::copy_from_slice(e));
-    }
-
-    /// Pushes an element already owned by the keyspace (LMOVE's popped value).
-    pub fn push_owned(&mut self, end: End, e: Bytes) {
-        self.added(&e);
+        self.added(e);
         match end {
             End::Left => self.b.items.push_front(e),
             End::Right => self.b.items.push_back(e),
@@ -149,7 +144,7 @@ impl List {
     }
 
     /// LINDEX.
-    pub fn get(&self, index: i64) -> Option<&Bytes> {
+    pub fn get(&self, index: i64) -> Option<&[u8]> {
         self.b.items.get(self.position(index)?)
     }
 
@@ -158,17 +153,16 @@ impl List {
         let Some(i) = self.position(index) else {
             return false;
         };
-        let new = Bytes::copy_from_slice(e);
-        self.added(&new);
-        if let Some(slot) = self.b.items.get_mut(i) {
-            let old = std::mem::replace(slot, new);
-            self.removed(&old);
+        let old = self.b.items.get(i).map_or(0, listpack_entry_size);
+        if self.b.items.replace(i, e) {
+            self.b.bytes = self.b.bytes.saturating_sub(old);
+            self.added(e);
         }
         true
     }
 
     /// Elements `start..=end` (Redis indexes).
-    pub fn range(&self, start: i64, end: i64) -> impl Iterator<Item = &Bytes> {
+    pub fn range(&self, start: i64, end: i64) -> impl Iterator<Item = &[u8]> {
         let (s, n) = match resolve_range(self.len(), start, end) {
             Some((s, e)) => (s, e - s + 1),
             None => (self.len(), 0),
@@ -179,12 +173,11 @@ impl List {
     /// LINSERT: inserts `e` before or after the first `pivot` from the head.
     /// Returns false when there is no such pivot.
     pub fn insert(&mut self, after: bool, pivot: &[u8], e: &[u8]) -> bool {
-        let Some(i) = self.b.items.iter().position(|x| x.as_ref() == pivot) else {
+        let Some(i) = self.b.items.iter().position(|x| x == pivot) else {
             return false;
         };
-        let new = Bytes::copy_from_slice(e);
-        self.added(&new);
-        self.b.items.insert(if after { i + 1 } else { i }, new);
+        self.added(e);
+        self.b.items.insert(if after { i + 1 } else { i }, e);
         true
     }
 
@@ -196,7 +189,7 @@ impl List {
         let mut removed = 0;
         let n = self.b.items.len();
         let mut keep = vec![true; n];
-        let equal = |(_, x): &(usize, &Bytes)| x.as_ref() == e;
+        let equal = |&(_, x): &(usize, &[u8])| x == e;
         let matches: Box<dyn Iterator<Item = usize>> = if from_tail {
             Box::new(
                 self.b
@@ -265,7 +258,7 @@ impl List {
         let skip = usize::try_from(rank.unsigned_abs().saturating_sub(1)).unwrap_or(usize::MAX);
         let scan = if maxlen == 0 { self.len() } else { maxlen };
         let len = self.len();
-        let matches = |(_, x): &(usize, &Bytes)| x.as_ref() == e;
+        let matches = |&(_, x): &(usize, &[u8])| x == e;
         let found: Box<dyn Iterator<Item = usize>> = if rank < 0 {
             Box::new(
                 self.b
@@ -372,7 +365,7 @@ mod tests {
     #[test]
     fn index_set_insert() {
         let mut l = list(&["a", "b", "c"]);
-        assert_eq!(l.get(-1).map(|b| &b[..]), Some(&b"c"[..]));
+        assert_eq!(l.get(-1), Some(&b"c"[..]));
         assert_eq!(l.get(3), None);
         assert_eq!(l.get(-4), None);
         assert_eq!(l.get(i64::MIN), None);
