@@ -38,18 +38,6 @@ fn varint(mut n: usize) -> ([u8; 10], usize) {
     (out, i + 1)
 }
 
-/// Appends one entry: its length, its bytes and, with `BACK`, its length
-/// again with the varint's bytes reversed.
-fn put_entry<const BACK: bool>(out: &mut Vec<u8>, e: &[u8]) {
-    let (v, n) = varint(e.len());
-    let v = v.get(..n).unwrap_or(&[]);
-    out.extend_from_slice(v);
-    out.extend_from_slice(e);
-    if BACK {
-        out.extend(v.iter().rev());
-    }
-}
-
 /// Decodes a varint from the bytes `at`, `step(at)`, …: its value and the
 /// position after its last byte.
 fn read_varint(
@@ -92,17 +80,6 @@ fn entry_before(buf: &[u8], end: usize) -> Option<(&[u8], usize)> {
     Some((buf.get(start..stop)?, off))
 }
 
-/// The entry bytes of `items`, encoded.
-fn encode<'a, const BACK: bool>(items: impl IntoIterator<Item = &'a [u8]>) -> (Vec<u8>, u32) {
-    let mut buf = Vec::new();
-    let mut count = 0u32;
-    for e in items {
-        put_entry::<BACK>(&mut buf, e);
-        count += 1;
-    }
-    (buf, count)
-}
-
 impl<const BACK: bool> Packed<BACK> {
     pub fn new() -> Self {
         Packed {
@@ -113,9 +90,12 @@ impl<const BACK: bool> Packed<BACK> {
 
     /// These entries in order, in an allocation of exactly their size.
     pub fn from_entries<'a>(items: impl IntoIterator<Item = &'a [u8]>) -> Self {
-        let (mut buf, count) = encode::<BACK>(items);
-        buf.shrink_to_fit();
-        Packed { buf, count }
+        let mut p = Packed::new();
+        for e in items {
+            p.push(e);
+        }
+        p.shrink_to_fit();
+        p
     }
 
     pub fn len(&self) -> usize {
@@ -129,11 +109,6 @@ impl<const BACK: bool> Packed<BACK> {
     /// Bytes of the encoded entries (what the allocation holds).
     pub fn encoded_len(&self) -> usize {
         self.buf.len()
-    }
-
-    /// Bytes allocated, for memory accounting.
-    pub fn capacity(&self) -> usize {
-        self.buf.capacity()
     }
 
     /// The address of the first entry, for a cache prefetch.
@@ -202,7 +177,8 @@ impl<const BACK: bool> Packed<BACK> {
 
     /// Appends an entry.
     pub fn push(&mut self, e: &[u8]) {
-        put_entry::<BACK>(&mut self.buf, e);
+        let end = self.buf.len();
+        self.write_entry(end, end, e);
         self.count += 1;
     }
 
@@ -229,8 +205,9 @@ impl<const BACK: bool> Packed<BACK> {
         true
     }
 
-    /// Puts the encoding of `e` where the bytes `off..end` were (an empty
-    /// range inserts), moving the rest once and allocating nothing beyond
+    /// Puts the encoding of `e` (its length, its bytes and, with `BACK`,
+    /// its length again with the varint's bytes reversed) where the bytes
+    /// `off..end` were (an empty range inserts), moving the rest once and allocating nothing beyond
     /// the buffer's growth; gives the offset after it.
     fn write_entry(&mut self, off: usize, end: usize, e: &[u8]) -> usize {
         let (v, n) = varint(e.len());
