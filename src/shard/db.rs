@@ -15,6 +15,7 @@ use hashbrown::hash_table::Entry as Slot;
 use hashbrown::HashTable;
 
 use super::snapshot::SlotSaver;
+use super::types::MemberStep;
 use super::value::{Entry, StrValue, Value};
 use crate::cluster::slot::{key_hash_slot, SLOTS};
 use crate::util::inline::InlineBytes;
@@ -25,6 +26,26 @@ use crate::util::inline::InlineBytes;
 /// often under half full, and 8 empty bytes cost far less than an empty
 /// node (as Redis's dict buckets point at their dictEntry).
 type Table = HashTable<Box<Node>>;
+
+/// Prefetches every cache line of the `T` at `head` (a node spans two or
+/// three lines, depending on where the allocator put it).
+fn prefetch_lines<T>(head: *const u8) {
+    for off in line_offsets(head as usize, std::mem::size_of::<T>()) {
+        crate::util::prefetch_line(head.wrapping_add(off));
+    }
+}
+
+/// Offsets from `addr` that fall on each 64-byte line of `[addr, addr +
+/// len)`: 0, then the start of every later line.
+fn line_offsets(addr: usize, len: usize) -> impl Iterator<Item = usize> {
+    let first_line = addr & !63;
+    let last_line = (addr + len.max(1) - 1) & !63;
+    std::iter::once(0).chain(
+        (first_line + 64..=last_line)
+            .step_by(64)
+            .map(move |l| l - addr),
+    )
+}
 
 /// A key and its entry: 80 bytes, one allocator size class. The key's hash
 /// is not kept: the table's tag byte already rules out all but about one
@@ -408,12 +429,16 @@ impl Db {
     /// Brings what the coming lookups of `keys` (each with its slot, and the
     /// member or field the command looks up in it, if any) will touch into
     /// the CPU caches: the slot's table header, the probed control bytes and
-    /// bucket, the stored key, and a string's bytes or, for a set or a hash,
-    /// the member's lines in its table (looked up and forgotten). Two
-    /// passes, so the loads of different keys overlap instead of each
-    /// lookup waiting out its own chain of misses (the pipelined case, where
-    /// the keys of a whole batch are known up front). Changes nothing: no
-    /// expiry, no hit/miss count, no snapshot guard.
+    /// bucket, the node (stored key and entry), and a string's bytes or, for
+    /// a set or a hash, the member's lines in its table (looked up and
+    /// forgotten). In passes, one level of the chain per pass, so the loads
+    /// of different keys overlap instead of each lookup waiting out its own
+    /// chain of misses (the pipelined case, where the keys of a whole batch
+    /// are known up front): table headers; then the candidate nodes of each
+    /// probe (their addresses are in the buckets, so the nodes are not read
+    /// yet); then the real lookups and what they lead to, a string's bytes
+    /// or, level by level, a set's or hash's member (`MemberStep`). Changes
+    /// nothing: no expiry, no hit/miss count, no snapshot guard.
     pub fn prefetch(&self, keys: &[Prefetch<'_>]) {
         if self.s.scratch || self.s.tables.is_empty() {
             return;
@@ -423,29 +448,51 @@ impl Db {
                 crate::util::prefetch_line(std::ptr::from_ref(t).cast());
             }
         }
+        for &(slot, key, _) in keys {
+            let Some(t) = self.s.tables.get(slot) else {
+                continue;
+            };
+            // Every node whose tag matches (nearly always just the one),
+            // without comparing keys: that would wait for the node.
+            let _ = t.find(self.s.hasher.hash_one(key), |n| {
+                prefetch_lines::<Node>(std::ptr::from_ref::<Node>(n).cast());
+                false
+            });
+        }
+        let mut members = false;
+        self.each_node(keys, |value, member| match (value, member) {
+            (Value::Str(StrValue::Raw(b)), _) => crate::util::prefetch_line(b.as_ptr()),
+            (Value::Set(s), Some(m)) => {
+                s.prefetch(m, MemberStep::Table);
+                members = true;
+            }
+            (Value::Hash(h), Some(m)) => {
+                h.prefetch(m, MemberStep::Table);
+                members = true;
+            }
+            _ => {}
+        });
+        if !members {
+            return;
+        }
+        for step in [MemberStep::Entries, MemberStep::Bytes] {
+            self.each_node(keys, |value, member| match (value, member) {
+                (Value::Set(s), Some(m)) => s.prefetch(m, step),
+                (Value::Hash(h), Some(m)) => h.prefetch(m, step),
+                _ => {}
+            });
+        }
+    }
+
+    /// Calls `f` with the value and member of each of `keys` that exists
+    /// (expired or not: a prefetch only reads).
+    fn each_node(&self, keys: &[Prefetch<'_>], mut f: impl FnMut(&Value, Option<&[u8]>)) {
         for &(slot, key, member) in keys {
             let Some(t) = self.s.tables.get(slot) else {
                 continue;
             };
-            let hash = self.s.hasher.hash_one(key);
-            let Some(node) = t.find(hash, |n| n.is(key)) else {
-                continue;
-            };
-            // A node spans several lines; the find touched its head, and
-            // overwriting the entry reads the rest too.
-            let node: &Node = node;
-            let head = std::ptr::from_ref(node).cast::<u8>();
-            let mut off = 64 - (head as usize & 63);
-            while off < std::mem::size_of::<Node>() {
-                crate::util::prefetch_line(head.wrapping_add(off));
-                off += 64;
-            }
-            let e = &node.entry;
-            match (&e.value, member) {
-                (Value::Str(StrValue::Raw(b)), _) => crate::util::prefetch_line(b.as_ptr()),
-                (Value::Set(s), Some(m)) => s.prefetch(m),
-                (Value::Hash(h), Some(m)) => h.prefetch(m),
-                _ => {}
+            if let Some(node) = t.find(self.s.hasher.hash_one(key), |n| n.is(key)) {
+                f(&node.entry.value, member);
             }
         }
     }
@@ -827,6 +874,16 @@ mod tests {
         assert!(db.remove(b"a", 1000).is_some());
         assert!(db.is_empty());
         assert_eq!(db.stats().hits, 1);
+    }
+
+    #[test]
+    fn line_offsets_cover_each_line_once() {
+        let offs = |a, l| line_offsets(a, l).collect::<Vec<_>>();
+        assert_eq!(offs(0x1000, 80), vec![0, 64]);
+        assert_eq!(offs(0x1000 + 60, 80), vec![0, 4, 68]);
+        assert_eq!(offs(0x1000 + 48, 16), vec![0]);
+        assert_eq!(offs(0x1000 + 48, 17), vec![0, 16]);
+        assert_eq!(offs(0x1000, 1), vec![0]);
     }
 
     #[test]

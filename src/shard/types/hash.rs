@@ -243,14 +243,21 @@ impl Hash {
         }
     }
 
-    /// Brings the lines `field`'s lookup reads into the caches before a
-    /// pipelined command needs them (`Db::prefetch`): a listpack's first
-    /// line, or the index probe of a hashtable.
-    pub fn prefetch(&self, field: &[u8]) {
+    /// Brings one level of `field`'s lookup into the caches before a
+    /// pipelined command needs it (`Db::prefetch`): a listpack's first
+    /// line, or a level of a hashtable's lookup.
+    pub fn prefetch(&self, field: &[u8], step: super::MemberStep) {
         match &self.repr {
             Repr::Listpack(p) => crate::util::prefetch_line(p.as_ptr()),
+            Repr::Table(t) if step == super::MemberStep::Table => {
+                crate::util::prefetch_line(std::ptr::from_ref::<Table>(t).cast());
+            }
             Repr::Table(t) => {
-                std::hint::black_box(t.position(field));
+                let pairs = &t.pairs;
+                let _ = t.index.find(t.hash(field), |&i| {
+                    super::prefetch_member(pairs.get(i), step, |(f, _)| f);
+                    false
+                });
             }
         }
     }

@@ -9,6 +9,33 @@ pub mod set;
 pub mod string;
 pub mod zset;
 
+/// One level of a hashtable member's lookup, for prefetching a pipeline's
+/// members a level at a time across all its keys (`Db::prefetch`): the
+/// index probe gives a position, the position an entry (a `Bytes` handle),
+/// the entry its bytes — three dependent loads, each a likely cache miss
+/// in a big set or hash, after the table itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberStep {
+    /// Fetch the table itself (boxed apart from the key's node).
+    Table,
+    /// Probe the index (its lines were fetched before) and fetch the
+    /// entries of the candidate positions.
+    Entries,
+    /// Probe again and fetch the bytes of the candidate entries.
+    Bytes,
+}
+
+/// `MemberStep` `Entries` or `Bytes` for one candidate entry of a probe
+/// (`bytes` picks the member's bytes out of the entry).
+fn prefetch_member<T>(entry: Option<&T>, step: MemberStep, bytes: impl Fn(&T) -> &bytes::Bytes) {
+    let Some(e) = entry else { return };
+    match step {
+        MemberStep::Table => {}
+        MemberStep::Entries => crate::util::prefetch_line(std::ptr::from_ref(e).cast()),
+        MemberStep::Bytes => crate::util::prefetch_line(bytes(e).as_ptr()),
+    }
+}
+
 /// The size limits under which collections keep Redis's compact encodings
 /// (listpack / intset), from the config directives of the same names. A
 /// copy travels with every keyed command (`KeyCtx::enc`), so CONFIG SET

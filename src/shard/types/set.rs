@@ -372,12 +372,20 @@ impl Set {
         }
     }
 
-    /// Looks `m` up and forgets the answer: brings its lines into the
-    /// caches before a pipelined command needs them (`Db::prefetch`).
-    pub fn prefetch(&self, m: &[u8]) {
-        if let Repr::Table(t) = &self.repr {
-            std::hint::black_box(t.position(m));
+    /// Brings one level of `m`'s lookup into the caches before a
+    /// pipelined command needs it (`Db::prefetch`); intsets and listpacks
+    /// are too small to need it.
+    pub fn prefetch(&self, m: &[u8], step: super::MemberStep) {
+        let Repr::Table(t) = &self.repr else { return };
+        if step == super::MemberStep::Table {
+            crate::util::prefetch_line(std::ptr::from_ref::<Table>(t).cast());
+            return;
         }
+        let members = &t.members;
+        let _ = t.index.find(t.hasher.hash_one(m), |&i| {
+            super::prefetch_member(members.get(i), step, |b| b);
+            false
+        });
     }
 
     /// Adds `m` (`setTypeAdd`); false when it was already a member. An
