@@ -27,6 +27,11 @@ use crate::util::inline::InlineBytes;
 /// node (as Redis's dict buckets point at their dictEntry).
 type Table = HashTable<Box<Node>>;
 
+/// Keys `Db::prefetch` walks its passes over at a time: a pipeline's
+/// look-ahead (`server::prefetch::BATCH`), so the first lines fetched are
+/// still cached when the last pass comes.
+const PREFETCH_WINDOW: usize = 32;
+
 /// Prefetches every cache line of the `T` at `head` (a node spans two or
 /// three lines, depending on where the allocator put it).
 fn prefetch_lines<T>(head: *const u8) {
@@ -443,24 +448,34 @@ impl Db {
         if self.s.scratch || self.s.tables.is_empty() {
             return;
         }
-        for &(slot, _, _) in keys {
-            if let Some(t) = self.s.tables.get(slot) {
-                crate::util::prefetch_line(std::ptr::from_ref(t).cast());
+        // A window at a time, each key hashed once for all the passes.
+        for window in keys.chunks(PREFETCH_WINDOW) {
+            let mut hashes = [0u64; PREFETCH_WINDOW];
+            for (h, &(slot, key, _)) in hashes.iter_mut().zip(window) {
+                *h = self.s.hasher.hash_one(key);
+                if let Some(t) = self.s.tables.get(slot) {
+                    crate::util::prefetch_line(std::ptr::from_ref(t).cast());
+                }
             }
+            self.prefetch_window(window, &hashes);
         }
-        for &(slot, key, _) in keys {
+    }
+
+    /// `prefetch`'s passes after the table headers, for one window.
+    fn prefetch_window(&self, keys: &[Prefetch<'_>], hashes: &[u64]) {
+        for (&(slot, _, _), &hash) in keys.iter().zip(hashes) {
             let Some(t) = self.s.tables.get(slot) else {
                 continue;
             };
             // Every node whose tag matches (nearly always just the one),
             // without comparing keys: that would wait for the node.
-            let _ = t.find(self.s.hasher.hash_one(key), |n| {
+            let _ = t.find(hash, |n| {
                 prefetch_lines::<Node>(std::ptr::from_ref::<Node>(n).cast());
                 false
             });
         }
         let mut members = false;
-        self.each_node(keys, |value, member| match (value, member) {
+        self.each_node(keys, hashes, |value, member| match (value, member) {
             (Value::Str(StrValue::Raw(b)), _) => crate::util::prefetch_line(b.as_ptr()),
             (Value::Set(s), Some(m)) => {
                 s.prefetch(m, MemberStep::Table);
@@ -476,7 +491,7 @@ impl Db {
             return;
         }
         for step in [MemberStep::Entries, MemberStep::Bytes] {
-            self.each_node(keys, |value, member| match (value, member) {
+            self.each_node(keys, hashes, |value, member| match (value, member) {
                 (Value::Set(s), Some(m)) => s.prefetch(m, step),
                 (Value::Hash(h), Some(m)) => h.prefetch(m, step),
                 _ => {}
@@ -484,14 +499,19 @@ impl Db {
         }
     }
 
-    /// Calls `f` with the value and member of each of `keys` that exists
-    /// (expired or not: a prefetch only reads).
-    fn each_node(&self, keys: &[Prefetch<'_>], mut f: impl FnMut(&Value, Option<&[u8]>)) {
-        for &(slot, key, member) in keys {
+    /// Calls `f` with the value and member of each of `keys` (with its
+    /// hash) that exists, expired or not: a prefetch only reads.
+    fn each_node(
+        &self,
+        keys: &[Prefetch<'_>],
+        hashes: &[u64],
+        mut f: impl FnMut(&Value, Option<&[u8]>),
+    ) {
+        for (&(slot, key, member), &hash) in keys.iter().zip(hashes) {
             let Some(t) = self.s.tables.get(slot) else {
                 continue;
             };
-            if let Some(node) = t.find(self.s.hasher.hash_one(key), |n| n.is(key)) {
+            if let Some(node) = t.find(hash, |n| n.is(key)) {
                 f(&node.entry.value, member);
             }
         }

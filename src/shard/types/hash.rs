@@ -248,16 +248,14 @@ impl Hash {
     /// line, or a level of a hashtable's lookup.
     pub fn prefetch(&self, field: &[u8], step: super::MemberStep) {
         match &self.repr {
-            Repr::Listpack(p) => crate::util::prefetch_line(p.as_ptr()),
-            Repr::Table(t) if step == super::MemberStep::Table => {
-                crate::util::prefetch_line(std::ptr::from_ref::<Table>(t).cast());
+            Repr::Listpack(p) if step == super::MemberStep::Table => {
+                crate::util::prefetch_line(p.as_ptr());
             }
+            Repr::Listpack(_) => {}
             Repr::Table(t) => {
-                let pairs = &t.pairs;
-                let _ = t.index.find(t.hash(field), |&i| {
-                    super::prefetch_member(pairs.get(i), step, |(f, _)| f);
-                    false
-                });
+                let table = std::ptr::from_ref::<Table>(t).cast();
+                let hash = t.hash(field);
+                super::prefetch_probe(table, &t.index, hash, &t.pairs, step, |(f, _)| f);
             }
         }
     }

@@ -25,15 +25,33 @@ pub enum MemberStep {
     Bytes,
 }
 
-/// `MemberStep` `Entries` or `Bytes` for one candidate entry of a probe
-/// (`bytes` picks the member's bytes out of the entry).
-fn prefetch_member<T>(entry: Option<&T>, step: MemberStep, bytes: impl Fn(&T) -> &bytes::Bytes) {
-    let Some(e) = entry else { return };
-    match step {
-        MemberStep::Table => {}
-        MemberStep::Entries => crate::util::prefetch_line(std::ptr::from_ref(e).cast()),
-        MemberStep::Bytes => crate::util::prefetch_line(bytes(e).as_ptr()),
+/// One `MemberStep` of a hashtable encoding's lookup, for sets and hashes
+/// alike: `table` is the boxed table, `index` maps the member's `hash` to
+/// positions in `entries`, and `bytes` picks the member out of an entry.
+/// The probe's comparison only prefetches and answers no, so nothing it
+/// finds is read before its pass.
+fn prefetch_probe<T>(
+    table: *const u8,
+    index: &hashbrown::HashTable<usize>,
+    hash: u64,
+    entries: &[T],
+    step: MemberStep,
+    bytes: impl Fn(&T) -> &bytes::Bytes,
+) {
+    if step == MemberStep::Table {
+        crate::util::prefetch_line(table);
+        return;
     }
+    let _ = index.find(hash, |&i| {
+        if let Some(e) = entries.get(i) {
+            let line = match step {
+                MemberStep::Bytes => bytes(e).as_ptr(),
+                _ => std::ptr::from_ref(e).cast(),
+            };
+            crate::util::prefetch_line(line);
+        }
+        false
+    });
 }
 
 /// The size limits under which collections keep Redis's compact encodings

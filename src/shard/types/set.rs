@@ -376,16 +376,11 @@ impl Set {
     /// pipelined command needs it (`Db::prefetch`); intsets and listpacks
     /// are too small to need it.
     pub fn prefetch(&self, m: &[u8], step: super::MemberStep) {
-        let Repr::Table(t) = &self.repr else { return };
-        if step == super::MemberStep::Table {
-            crate::util::prefetch_line(std::ptr::from_ref::<Table>(t).cast());
-            return;
+        if let Repr::Table(t) = &self.repr {
+            let table = std::ptr::from_ref::<Table>(t).cast();
+            let hash = t.hasher.hash_one(m);
+            super::prefetch_probe(table, &t.index, hash, &t.members, step, |b| b);
         }
-        let members = &t.members;
-        let _ = t.index.find(t.hasher.hash_one(m), |&i| {
-            super::prefetch_member(members.get(i), step, |b| b);
-            false
-        });
     }
 
     /// Adds `m` (`setTypeAdd`); false when it was already a member. An
